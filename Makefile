@@ -30,7 +30,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 exercises: $(STAMP)
-	$(BIN)/python -m latentlab.release
+	$(BIN)/python -m autograder.release
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

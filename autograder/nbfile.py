@@ -1,0 +1,88 @@
+"""Read a submitted notebook and pick out the code a grader runs: every code cell but tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+CHECK_CALL = re.compile(r"^\s*(from\s+autograder\b.*|import\s+autograder\b.*|check\(.*\))\s*$")
+
+
+class UnreadableNotebook(ValueError):
+    """The file is not a notebook a grader can read; the message says why, plainly."""
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    """A code cell to run: its position among all cells and its source as plain Python."""
+
+    index: int
+    source: str
+
+
+def read(path: Path) -> dict:
+    """The notebook at `path` as a dict, or UnreadableNotebook with a plain explanation."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableNotebook(f"the file could not be opened ({exc.strerror})") from None
+    if size == 0:
+        raise UnreadableNotebook("the file is empty")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise UnreadableNotebook(f"the file is {size / 2**20:.0f} MiB, larger than a notebook can be here")
+    try:
+        nb = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UnreadableNotebook("the file is not text (is it a notebook?)") from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableNotebook(f"the file is not valid notebook JSON (line {exc.lineno}: "
+                                 f"{exc.msg}); was it saved completely?") from None
+    except RecursionError:
+        raise UnreadableNotebook("the file's JSON is nested too deeply") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise UnreadableNotebook("the file is JSON but not a Jupyter notebook (it has no list of cells)")
+    return nb
+
+
+def _text(source) -> str:
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def is_test_cell(cell: dict) -> bool:
+    """A cell of the assignment's own checks: an nbgrader test cell, or one that only calls check()."""
+    meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+    nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
+    if nbg.get("grade") is True and nbg.get("solution") is not True:
+        return True
+    lines = [ln for ln in _text(cell.get("source")).splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return bool(lines) and all(CHECK_CALL.match(ln) for ln in lines) and any("check(" in ln for ln in lines)
+
+
+def _plain_python(source: str) -> str:
+    """Turn IPython-only lines (%magic, !shell) into comments so plain Python can run the cell."""
+    out = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            out.append(line[: len(line) - len(stripped)] + "pass  # " + stripped)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def code_cells(nb: dict) -> list[CodeCell]:
+    """The code cells a grader runs, in order: all but test cells, as plain Python."""
+    cells = []
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or is_test_cell(cell):
+            continue
+        source = _text(cell.get("source"))
+        if source.strip():
+            cells.append(CodeCell(i, _plain_python(source)))
+    return cells

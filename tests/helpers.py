@@ -1,0 +1,51 @@
+"""Helpers for the project's tests: run a solution's code, mutated or not, against its checks."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from autograder import nbfile
+from autograder.local import LocalStudent
+from autograder.runner import run_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def solution_path(assignment: str) -> Path:
+    return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+
+
+def release_path(assignment: str) -> Path:
+    return ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+
+
+def namespace(path: Path, replacements: dict[str, str] | None = None) -> dict:
+    """Run a notebook's code cells (not its test cells) here; each replacement must apply."""
+    cells = [c.source for c in nbfile.code_cells(nbfile.read(path))]
+    for old, new in (replacements or {}).items():
+        hits = [i for i, src in enumerate(cells) if old in src]
+        assert len(hits) == 1, f"the mutation {old!r} should match exactly one cell, matched {len(hits)}"
+        cells[hits[0]] = cells[hits[0]].replace(old, new)
+    ns: dict = {"__name__": "__main__"}
+    for src in cells:
+        exec(compile(src, str(path), "exec"), ns)  # noqa: S102 - our own notebooks
+    return ns
+
+
+@functools.lru_cache(maxsize=None)
+def solution_namespace(assignment: str) -> dict:
+    """The solution's namespace, run once per test session."""
+    return namespace(solution_path(assignment))
+
+
+def score(assignment: str, ns: dict, exercise: str | None = None):
+    """All checks (hidden too) of `assignment` against `ns`: (points, max_points, results)."""
+    results = run_checks(assignment, LocalStudent(ns), exercise, include_hidden=True)
+    return sum(r.score for r in results), sum(r.max_score for r in results), results
+
+
+def lost_points(assignment: str, replacements: dict[str, str], exercise: str | None = None):
+    """Checks that fail when the solution is mutated: the results that did not pass."""
+    _, _, results = score(assignment, namespace(solution_path(assignment), replacements), exercise)
+    return [r for r in results if not r.passed]
