@@ -186,3 +186,22 @@ def expect_type(value, types, what: str):
         got = value.type_name if isinstance(value, Handle) else type(value).__name__
         raise AssertionError(f"{what} should be a {names}, but it returned a {got}")
     return value
+
+
+def expect_error(kinds, what: str, call, *args, **kwargs) -> StudentError:
+    """Assert that `call(*args, **kwargs)` makes the learner's code raise one of `kinds`.
+
+    A NotImplementedError passes through unchanged, so an unfinished exercise reads as
+    "not implemented" rather than as a wrong exception.
+    """
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    try:
+        call(*args, **kwargs)
+    except StudentError as err:
+        if err.kind == "NotImplementedError" or err.kind in ("Timeout", "WorkerDied"):
+            raise
+        if err.kind not in kinds:
+            raise AssertionError(f"{what} should raise {' or '.join(kinds)}, but it raised {err.kind}: "
+                                 f"{err.message}") from None
+        return err
+    raise AssertionError(f"{what} should raise {' or '.join(kinds)}, but it returned normally")

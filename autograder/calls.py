@@ -23,13 +23,14 @@ MAX_DEPTH = 32
 class Objects:
     """The learner's objects that checks hold handles to, by id."""
 
-    def __init__(self):
+    def __init__(self, start: int = 0):
         self.by_id: dict[int, object] = {}
+        self.last_id = start  # ids differ between workers, so a stale handle never resolves
 
     def add(self, obj) -> HandleRef:
-        key = len(self.by_id) + 1
-        self.by_id[key] = obj
-        return HandleRef(key, _type_name(obj))
+        self.last_id += 1
+        self.by_id[self.last_id] = obj
+        return HandleRef(self.last_id, _type_name(obj))
 
     def get(self, ref: HandleRef):
         if ref.id not in self.by_id:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.api import StudentError, expect_array, expect_type, graded
+from autograder.api import expect_array, expect_error, expect_type, graded
 
 
 @graded("add", points=1)
@@ -37,9 +37,4 @@ def test_counter_counts(student):
 
 @graded("Counter", points=1, hidden=True)
 def test_counter_rejects_bad_start(student):
-    try:
-        student.new("Counter", start="ten")
-    except StudentError as err:
-        assert err.kind == "TypeError", f"Counter(start='ten') should raise TypeError, not {err.kind}"
-        return
-    raise AssertionError("Counter(start='ten') should raise TypeError")
+    expect_error("TypeError", "Counter(start='ten')", student.new, "Counter", start="ten")

@@ -1,0 +1,270 @@
+"""The sealed grader against honest, broken and hostile submissions of the demo assignment.
+
+Each bad submission is the demo solution with one change; the expected score says what the
+attack may cost (only the exercise it touches) or must not change (the honest score).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import nbfile
+from autograder.grade import grade
+from autograder.sealed import Limits, SealedStudent, Session, strict_sandbox_available
+from tests.helpers import ROOT
+
+DEMO = ROOT / "tests" / "demo"
+SOLUTION = DEMO / "solutions" / "a00_demo" / "a00_demo.ipynb"
+RELEASE = DEMO / "exercises" / "a00_demo" / "a00_demo.ipynb"
+CHECKS = DEMO / "checks" / "a00_demo.py"
+FULL = 6.0
+STRICT = strict_sandbox_available()
+MODES = ["strict", "off"] if STRICT else ["off"]
+FAST = dict(call_timeout=3, cell_timeout=4, memory_bytes=1 << 30, output_bytes=64 << 10, total_timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def demo_checks(monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_CHECKS_PATH", str(DEMO / "checks"))
+
+
+def submission(tmp_path: Path, replace: dict[str, str] | None = None, add: list[str] = (),
+               drop_tests: bool = False, name: str = "a00_demo.ipynb") -> Path:
+    """The demo solution with cells whose grade_id is a key replaced, new cells added first."""
+    nb = json.loads(SOLUTION.read_text())
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if replace and gid in replace:
+            cell["source"] = replace[gid]
+    if drop_tests:
+        nb["cells"] = [c for c in nb["cells"] if not nbfile.is_test_cell(c)]
+    setup = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    for src in reversed(add):
+        cell = copy.deepcopy(nb["cells"][setup])
+        cell["source"], cell["metadata"] = src, {}
+        nb["cells"].insert(setup + 1, cell)
+    path = tmp_path / name
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def run(path: Path, mode: str, **limits) -> dict:
+    return grade(path, "a00_demo", Limits(sandbox=mode, **{**FAST, **limits}))
+
+
+def by_exercise(result: dict) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for t in result["tests"]:
+        out[t["extra_data"]["exercise"]] = out.get(t["extra_data"]["exercise"], 0) + t["score"]
+    return out
+
+
+ADD_LOOPS = 'def add(a, b):\n    while True:\n        pass'
+BAD = {
+    "syntax error in one cell": ({"add": "def add(a, b)\n    return a + b"}, [], 4),
+    "missing function": ({"scale_rows": "# deleted"}, [], 4),
+    "wrong return type": ({"scale_rows": "def scale_rows(x, w):\n    return (x * w[:, None]).tolist()"}, [], 4),
+    "wrong shape": ({"scale_rows": "def scale_rows(x, w):\n    return (x * w[:, None]).T"}, [], 4),
+    "exception": ({"add": "def add(a, b):\n    raise ValueError('no')"}, [], 4),
+    "infinite loop in one function": ({"add": ADD_LOOPS}, [], 4),
+    "infinite loop at top level": ({}, ["while True:\n    pass"], FULL),
+    "sys.exit in a function": ({"add": "import sys\ndef add(a, b):\n    sys.exit(3)"}, [], 4),
+    "sys.exit at top level": ({}, ["import sys\nsys.exit(0)"], FULL),
+    "os._exit in a function": ({"add": "import os\ndef add(a, b):\n    os._exit(0)"}, [], 4),
+    "os._exit at top level": ({}, ["import os\nos._exit(1)"], FULL),
+    "memory bomb in a function": (
+        {"scale_rows": "def scale_rows(x, w):\n    return bytearray(10**11)"}, [], 4),
+    "memory bomb at top level": ({}, ["chunks = []\nwhile True:\n    chunks.append(bytearray(10**8))"], FULL),
+    "flood of output": ({}, ["import sys\nfor _ in range(200_000):\n    print('x' * 200)\n"
+                             "    sys.stderr.write('y' * 200)"], FULL),
+    "signals ignored and a hang": (
+        {"add": "import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
+                "    signal.signal(s, signal.SIG_IGN)\n" + ADD_LOOPS}, [], 4),
+    "always-equal object": (
+        {"add": "class Yes(float):\n    def __eq__(self, other):\n        return True\n"
+                "    __ne__ = lambda self, other: False\n"
+                "def add(a, b):\n    return Yes(0)",
+         "scale_rows": "import numpy as np\nclass Yes(np.ndarray):\n    def __eq__(self, other):\n"
+                       "        return np.ones(self.shape, bool)\n"
+                       "def scale_rows(x, w):\n    return np.zeros_like(x).view(Yes)"}, [], 2),
+    "comparisons monkeypatched": (
+        {"add": "def add(a, b):\n    return 0", "scale_rows": "def scale_rows(x, w):\n    return np.zeros_like(x)"},
+        ["import math, numpy as np, torch\nnp.allclose = lambda *a, **k: True\n"
+         "np.array_equal = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+         "math.isclose = lambda *a, **k: True\ntorch.allclose = lambda *a, **k: True"], 2),
+    "builtins patched": (
+        {"add": "def add(a, b):\n    return 0"},
+        ["import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: int\n"
+         "builtins.abs = lambda x: 0\nbuiltins.AssertionError = Exception"], 4),
+    "test cells deleted": ({}, [], FULL),
+    "printed fake score": ({"add": "def add(a, b):\n    return 0"},
+                           ['print(\'{"score": 100, "tests": []}\')\nprint("a00_demo: 6 of 6 points")'], 4),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_submission_costs_only_what_it_touches(tmp_path, case, mode):
+    replace, add, expected = BAD[case]
+    path = submission(tmp_path, replace, add, drop_tests=(case == "test cells deleted"))
+    start = time.monotonic()
+    result = run(path, mode)
+    assert result["score"] == expected, (case, by_exercise(result), result["output"][:2000])
+    assert time.monotonic() - start < 60, f"{case} took too long to grade"
+    assert len(result["output"]) < 20_000, "kept output should be capped"
+    json.dumps(result)  # the result is always plain JSON
+
+
+def test_solution_full_release_zero_and_repeatable(tmp_path):
+    mode = MODES[0]
+    first, second = run(SOLUTION, mode), run(SOLUTION, mode)
+    assert first["score"] == FULL
+    strip = lambda r: [(t["name"], t["score"], t["status"], t["output"]) for t in r["tests"]]  # noqa: E731
+    assert strip(first) == strip(second)
+    release = run(RELEASE, mode)
+    assert release["score"] == 0
+    assert {t["extra_data"]["error_kind"] for t in release["tests"]} == {"NotImplementedError"}
+
+
+def test_edited_test_cells_change_nothing(tmp_path):
+    nb = json.loads(SOLUTION.read_text())
+    for cell in nb["cells"]:
+        if nbfile.is_test_cell(cell):
+            cell["source"] = "print('all tests passed'); 6.0"
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "add":
+            cell["source"] = "def add(a, b):\n    return 0"
+    path = tmp_path / "a00_demo.ipynb"
+    path.write_text(json.dumps(nb))
+    assert run(path, MODES[0])["score"] == 4
+
+
+@pytest.mark.parametrize("content", [b"", b'{"cells": [', b"not json at all \x00\xff", b'{"nbformat": 4}',
+                                     b"[1, 2, 3]"])
+def test_unreadable_notebook_gets_a_result(tmp_path, content):
+    path = tmp_path / "a00_demo.ipynb"
+    path.write_bytes(content)
+    result = run(path, MODES[0])
+    assert result["score"] == 0 and len(result["tests"]) == 5
+    assert "could not be graded" in result["output"] or "could not be read" in result["output"]
+    assert all("could not be read" in t["output"] for t in result["tests"])
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nothing_outlives_the_grading(tmp_path, mode):
+    marker = f"31{os.getpid() % 1000}7"
+    cell = ("import subprocess, threading, os, time\n"
+            "threading.Thread(target=lambda: [time.sleep(0.01) for _ in iter(int, 1)], daemon=False).start()\n"
+            f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+            f"if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '{marker}'])\n")
+    result = run(submission(tmp_path, add=[cell]), mode)
+    assert result["score"] == FULL
+    time.sleep(0.3)
+    assert _processes_with(f"sleep\x00{marker}") == [], "an orphan process outlived the grading"
+
+
+@pytest.mark.skipif(not STRICT, reason="needs root on Linux (own uid and namespaces)")
+def test_strict_worker_is_sealed(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    cells = [nbfile.CodeCell(0, f"""
+import os, socket
+def facts():
+    out = {{"uid": os.getuid(), "cwd": os.getcwd(), "sid_is_self": os.getsid(0) == os.getpid(),
+           "pid": os.getpid()}}
+    try:
+        open({str(ROOT / 'autograder' / 'cli.py')!r}, "a").close()
+        out["wrote_repo"] = True
+    except OSError:
+        out["wrote_repo"] = False
+    try:
+        socket.create_connection(("127.0.0.1", {port}), timeout=2)
+        out["network"] = True
+    except OSError:
+        out["network"] = False
+    try:
+        os.kill({os.getpid()}, 0)
+        out["sees_grader"] = True
+    except OSError:
+        out["sees_grader"] = False
+    return out
+""")]
+    session = Session(cells, Limits(sandbox="strict", **FAST))
+    try:
+        facts = SealedStudent(session).call("facts")
+        scratch = session.worker.sandbox.scratch
+    finally:
+        session.close()
+        server.close()
+    assert facts["uid"] >= 200_000, "the worker should run as an unprivileged uid"
+    assert facts["wrote_repo"] is False, "the worker must not be able to write the repository"
+    assert facts["network"] is False, "the worker must have no network"
+    assert facts["sees_grader"] is False, "the worker must not be able to signal the grader"
+    assert facts["cwd"] == str(scratch), "the worker should run in its scratch folder"
+    assert facts["pid"] != os.getpid()
+    assert not scratch.exists(), "the scratch folder should be removed after grading"
+
+
+@pytest.mark.skipif(not STRICT, reason="needs root on Linux: a laptop's grader files are the user's own")
+def test_attack_on_grader_files_then_honest_submission_in_one_batch(tmp_path):
+    targets = [CHECKS, ROOT / "autograder" / "runner.py"]
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in targets}
+    attack = ("import pathlib\nfor p in " + repr([str(p) for p in targets]) + ":\n"
+              "    try:\n        pathlib.Path(p).write_text('def test_x(): pass\\n')\n"
+              "    except OSError as e:\n        print('blocked', e)\n"
+              "import os\nfor sig in (9, 15):\n    try:\n        os.kill(os.getppid(), sig)\n"
+              "        os.kill(-1, sig)\n    except OSError:\n        pass\n")
+    folder = tmp_path / "submitted"
+    (folder).mkdir()
+    submission(folder, add=[attack], name="mallory.ipynb")
+    submission(folder, name="alice.ipynb")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "autograder", "grade-batch", str(folder), "--assignment",
+                               "a00_demo", "--jobs", "2", "--quiet", "--out-dir", str(tmp_path / "out"),
+                               "--call-timeout", "5", "--cell-timeout", "10"],
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in targets}
+        assert after == before, "a submission changed the grader's files"
+    assert proc.returncode == 0, proc.stderr
+    alice = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
+    assert alice["score"] == FULL
+
+
+def test_grade_cli_writes_results_and_exits_zero(tmp_path):
+    out = tmp_path / "results.json"
+    broken = tmp_path / "a00_demo.ipynb"
+    broken.write_text('{"cells": [')
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(broken), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, AUTOGRADER_CHECKS_PATH=str(DEMO / "checks")))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert set(result) >= {"score", "execution_time", "output", "tests"}
+    for test in result["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility", "status"}
+    assert "not valid notebook JSON" in proc.stdout
