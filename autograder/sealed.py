@@ -124,7 +124,7 @@ class Sandbox:
                    MPLCONFIGDIR=str(self.scratch / ".mpl"), NUMBA_CACHE_DIR=str(self.scratch / ".numba"),
                    HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                    PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
-                   AUTOGRADER_WORKER=self.token,
+                   AUTOGRADER_WORKER=self.token, PYTHONPATH=str(Path(__file__).resolve().parent.parent),
                    OMP_NUM_THREADS=os.environ.get("AUTOGRADER_THREADS", "2"),
                    MKL_NUM_THREADS=os.environ.get("AUTOGRADER_THREADS", "2"))
         if not self.strict:

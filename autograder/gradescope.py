@@ -1,0 +1,71 @@
+"""Build the zip Gradescope expects for one assignment: setup.sh and run_autograder at its root.
+
+The zip carries the course's packages (latentlab, autograder with this assignment's checks)
+and requirements.txt. `run_autograder` grades the one notebook found in the submission
+folder and writes results/results.json; its root is /autograder unless AUTOGRADER_ROOT says
+otherwise, and AUTOGRADER_PYTHON names another interpreter (both let a test run it here).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from autograder.runner import checks_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once to build the autograder image.
+set -euo pipefail
+cd /autograder/source
+python3 -m pip install --upgrade pip
+python3 -m pip install -r requirements.txt
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this for every submission; results go to $ROOT/results/results.json.
+set -uo pipefail
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PY="${{AUTOGRADER_PYTHON:-python3}}"
+mkdir -p "$ROOT/results"
+notebook=$(find "$ROOT/submission" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | head -n 1)
+if [ -z "$notebook" ]; then
+  notebook="$ROOT/submission/no-notebook-submitted.ipynb"
+fi
+cd "$ROOT/source"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
+PYTHONPATH="$ROOT/source${{PYTHONPATH:+:$PYTHONPATH}}" "$PY" -m autograder grade "$notebook" \\
+  --assignment {assignment} --out "$ROOT/results/results.json"
+"""
+
+
+def _package_files(package: str, assignment: str):
+    for path in sorted((ROOT / package).rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        if package == "autograder" and path.parent.name == "checks" and path.stem != assignment:
+            continue
+        yield path
+
+
+def build(assignment: str, out: Path) -> Path:
+    """Write the Gradescope autograder zip of `assignment` to `out`."""
+    checks_file(assignment)  # fail early for an unknown assignment
+    requirements = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                    if line.strip() and not line.startswith("-e")]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in [("setup.sh", SETUP), ("run_autograder", RUN.format(assignment=assignment))]:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16
+            z.writestr(info, text)
+        z.writestr("source/requirements.txt", "\n".join(requirements) + "\n")
+        for package in ("autograder", "latentlab"):
+            for path in _package_files(package, assignment):
+                z.write(path, f"source/{path.relative_to(ROOT)}")
+        extra = checks_file(assignment)
+        if extra.parent != ROOT / "autograder" / "checks":
+            z.write(extra, f"source/autograder/checks/{extra.name}")
+    return out

@@ -1,0 +1,23 @@
+"""Shared fixtures: the project's tests never reach the network."""
+
+import socket
+
+import pytest
+
+
+class NetworkBlocked(OSError):
+    """Raised by any attempt to open a network connection during a test."""
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Make every socket connection and name lookup fail, as on a machine with no network."""
+
+    def refuse(*args, **kwargs):
+        raise NetworkBlocked("a test tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    yield

@@ -1,0 +1,88 @@
+"""Every loader of latentlab.data works with the network unreachable, and checks what it loads."""
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+import numpy as np
+import pytest
+
+from latentlab import data
+from tests.conftest import NetworkBlocked
+
+
+def test_the_guard_really_blocks_the_network(no_network):
+    with pytest.raises(OSError) as caught:
+        urllib.request.urlopen("http://example.com", timeout=5)
+    assert isinstance(getattr(caught.value, "reason", caught.value), NetworkBlocked)
+
+
+def test_glove_restricted_and_full(no_network):
+    kv = data.glove(30_000)
+    assert kv.vectors.shape == (30_000, 50)
+    assert kv.index_to_key[:3] == ["the", ",", "."]
+    assert data.glove().vectors.shape == data.GLOVE_SHAPE
+    assert kv.most_similar("france", topn=5)[0][0] in {"belgium", "french", "spain", "paris"}
+    with pytest.raises(ValueError):
+        data.glove(0)
+
+
+def test_analogy_questions(no_network):
+    questions = data.analogy_questions()
+    assert len(questions) == 19_544
+    assert len({q.section for q in questions}) == 14
+    assert questions[0] == data.Analogy("capital-common-countries", "Athens", "Greece", "Baghdad", "Iraq")
+    assert data.analogy_path().name == "questions-words.txt"
+
+
+@pytest.mark.parametrize("name,n", [("wordsim353", 353), ("simlex999", 999)])
+def test_similarity_sets(no_network, name, n):
+    rows = data.word_similarity(name)
+    assert len(rows) == n and all(isinstance(r[2], float) for r in rows)
+
+
+def test_word2vec_corpus(no_network):
+    corpus = data.word2vec_corpus()
+    assert corpus.n_tokens > 1_000_000
+    assert max(len(s) for s in corpus.sentences) <= data.MAX_LINE_TOKENS
+    assert all(t == t.lower() and t.isalpha() for s in corpus.sentences[:500] for t in s)
+    again = data.word2vec_corpus(("kjv",))
+    assert again.sentences[0][:4] == ("in", "the", "beginning", "god")
+    with pytest.raises(ValueError):
+        data.word2vec_corpus(("gutenberg",))
+
+
+def test_digits(no_network):
+    x_train, x_test, y_train, y_test = data.digits()
+    assert x_train.shape[1] == x_test.shape[1] == 64
+    assert len(x_train) + len(x_test) == 1797
+    assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
+    assert np.array_equal(data.digits()[3], y_test), "the split must be the same every time"
+
+
+def test_minilm_both_ways(no_network):
+    model = data.minilm()
+    z = model.encode(["a cat sat on the mat", "a dog lay on the rug"])
+    assert z.shape == (2, 384)
+    tokenizer, raw = data.minilm_hidden()
+    out = raw(**tokenizer(["a cat sat"], return_tensors="pt"))
+    assert len(out.hidden_states) == 7 and out.hidden_states[-1].shape[-1] == 384
+
+
+def test_missing_package_names_what_to_install():
+    with pytest.raises(data.MissingDataError, match="pip install no-such-package"):
+        data._package_dir("no_such_module_here", "no-such-package")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root for a network namespace")
+def test_loaders_in_a_network_namespace_with_no_interfaces():
+    code = ("from latentlab import data\n"
+            "data.glove(1000); data.analogy_questions(); data.word_similarity('simlex999')\n"
+            "data.digits(); data.word2vec_corpus(('lee',)); data.minilm().encode(['x']); data.minilm_hidden()\n"
+            "print('ok')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    proc = subprocess.run(["unshare", "--net", "--", sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-3000:]
