@@ -213,10 +213,14 @@ class Worker:
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
         self._next_id = 0
-        hello = self._receive(time.monotonic() + limits.startup_timeout)
-        if not hello.get("ready"):
+        try:
+            hello = self._receive(time.monotonic() + limits.startup_timeout)
+            if not hello.get("ready"):
+                raise wire.ProtocolError("no greeting")
+        except (EOFError, OSError, wire.ProtocolError, WorkerTimeout):
             self.kill()
-            raise WorkerDied("the worker did not start")
+            said = bytes(self.output).decode("utf-8", "replace").strip()[-1000:]
+            raise WorkerDied(f"the Python process for your code could not start. {said}") from None
 
     def _drain(self) -> None:
         """Keep the first `output_bytes` of the worker's output; read and drop the rest."""
