@@ -114,7 +114,10 @@ def _grade_one(student: str, notebook: Path, args, out_dir: Path) -> dict:
     results.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "autograder", "grade", str(notebook), "--assignment", args.assignment,
            "--out", str(results), "--feedback", str(folder / "feedback.txt"), "--quiet", *_forward(args)]
-    env = dict(os.environ, AUTOGRADER_THREADS="1" if args.jobs > 1 else "2")
+    env = dict(os.environ)
+    if args.jobs > 1:  # one core per submission: parallel gradings should not fight over threads
+        env.update(AUTOGRADER_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   OPENBLAS_NUM_THREADS="1")
     budget = args.total_timeout + args.cell_timeout + 120
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=budget, env=env,
