@@ -11,7 +11,6 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
-export MPLBACKEND := Agg
 # UMAP/numba compile once and reuse the cache across processes.
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
@@ -33,7 +32,7 @@ exercises: $(STAMP)
 	$(BIN)/python -m autograder.release
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -214,14 +214,18 @@ class Corpus:
         return len(self.sentences)
 
 
-@functools.lru_cache(maxsize=4)
-def word2vec_corpus(sources: tuple[str, ...] = CORPUS_SOURCES) -> Corpus:
+def word2vec_corpus(sources=CORPUS_SOURCES) -> Corpus:
     """Packaged English text, tokenised the same way every time, lines cut to 1,000 tokens.
 
     `sources` picks from "kjv" (King James Bible, about 0.79 M tokens), "wiki" (Wikipedia
     excerpt, about 0.47 M) and "lee" (news, about 0.06 M).
     """
-    sources = tuple(sources)
+    return _corpus(tuple(sources))
+
+
+@functools.lru_cache(maxsize=4)
+def _corpus(sources: tuple[str, ...]) -> Corpus:
+    """word2vec_corpus, cached by its tuple of sources."""
     unknown = set(sources) - set(_SOURCES)
     if unknown:
         raise ValueError(f"unknown corpus sources {sorted(unknown)}; choose from {CORPUS_SOURCES}")

@@ -48,7 +48,7 @@ def test_word2vec_corpus(no_network):
     assert corpus.n_tokens > 1_000_000
     assert max(len(s) for s in corpus.sentences) <= data.MAX_LINE_TOKENS
     assert all(t == t.lower() and t.isalpha() for s in corpus.sentences[:500] for t in s)
-    again = data.word2vec_corpus(("kjv",))
+    again = data.word2vec_corpus(["kjv"])  # a list works as well as a tuple
     assert again.sentences[0][:4] == ("in", "the", "beginning", "god")
     with pytest.raises(ValueError):
         data.word2vec_corpus(("gutenberg",))
