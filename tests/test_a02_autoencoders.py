@@ -1,0 +1,171 @@
+"""Tests of assignment a02_autoencoders: the solution earns every point, the listed mistakes and
+a few more lose points with a message, and the notebook's points match the checks."""
+
+import ast
+
+import pytest
+
+from autograder import nbfile
+from autograder.runner import checks_file
+from tests.helpers import lost_points, score, solution_namespace, solution_path
+
+A = "a02_autoencoders"
+
+
+def exercise_namespace(replacements: dict[str, str]) -> dict:
+    """The solution's setup and exercise cells only (no demo cells), with source replacements."""
+    nb = nbfile.read(solution_path(A))
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "nbgrader" in c["metadata"]
+             and not nbfile.is_test_cell(c)]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    for old, new in replacements.items():
+        hits = [i for i, src in enumerate(sources) if old in src]
+        assert len(hits) == 1, f"the mutation {old!r} should match exactly one cell, matched {len(hits)}"
+        sources[hits[0]] = sources[hits[0]].replace(old, new)
+    ns: dict = {"__name__": "__main__"}
+    for src in sources:
+        exec(compile(src, str(solution_path(A)), "exec"), ns)  # noqa: S102 - our own notebook
+    return ns
+
+
+def test_solution_earns_every_point_quickly():
+    got, total, results = score(A, solution_namespace(A))
+    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
+    assert got == total > 0 and not failed, "the solution should pass every check:\n" + "\n".join(failed)
+    seconds = sum(r.seconds for r in results)
+    assert seconds < 15, f"the checks took {seconds:.1f} s against the solution (budget: well under 30 s)"
+
+
+# The mistakes issue 5 lists, written into the solution: each must lose points in its exercise,
+# by a failed assertion with a message (not by an error in the check).
+MISTAKES = {
+    "PCA without centring (SVD of the raw data)": (
+        "PCA", {"np.linalg.svd(x - self.mean, full_matrices=False)": "np.linalg.svd(x, full_matrices=False)"}),
+    "PCA without centring anywhere (mean kept at zero)": (
+        "PCA", {"self.mean = x.mean(axis=0)  # (d,)": "self.mean = np.zeros(x.shape[1])  # (d,)"}),
+    "the wrong axis in the SVD (columns of Vt)": (
+        "PCA", {"self.components = vt[: self.latent_dim]": "self.components = vt[:, : self.latent_dim].T"}),
+    "the wrong axis in the SVD (rows of U)": (
+        "PCA", {"_, _, vt = np.linalg.svd(": "vt, _, _ = np.linalg.svd("}),
+    "a sum instead of a mean in the loss": (
+        "reconstruction_loss", {"return ((x_hat - x) ** 2).mean()": "return ((x_hat - x) ** 2).sum()"}),
+    "the encoder bypassing the bottleneck (a skip connection)": (
+        "Autoencoder", {
+            "        self.decoder = mlp(sizes[::-1])  # latent_dim -> ... -> d\n":
+            "        self.decoder = mlp(sizes[::-1])  # latent_dim -> ... -> d\n"
+            "        self.skip = nn.Linear(sizes[0], sizes[0])\n",
+            "return self.decode(self.encode(x))": "return self.decode(self.encode(x)) + self.skip(x)"}),
+    "the encoder bypassing the bottleneck (it stops one layer early)": (
+        "Autoencoder", {"self.encoder = mlp(sizes)": "self.encoder = mlp(sizes[:-1])",
+                        "self.decoder = mlp(sizes[::-1])": "self.decoder = mlp(sizes[-2::-1])"}),
+    "zero_grad forgotten": (
+        "train_autoencoder", {"            optimizer.zero_grad()\n": ""}),
+    "the nearest neighbour counting the point itself": (
+        "neighbour_label_agreement", {"    np.fill_diagonal(dist, np.inf)  # a point is not its own neighbour\n": ""}),
+    "a missing seed for the initial weights": (
+        "Autoencoder", {"        torch.manual_seed(seed)  # the initial weights depend on `seed` only\n": ""}),
+    "a missing seed for the shuffle": (
+        "train_autoencoder", {"torch.randperm(len(x), generator=generator)": "torch.randperm(len(x))"}),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_mistake_loses_points(mistake):
+    exercise, replacements = MISTAKES[mistake]
+    failed = lost_points(A, replacements, exercise)
+    assert failed, f"{mistake} should lose points in {exercise}, but every check passed"
+    assert all(r.message.strip() for r in failed), f"{mistake}: a failing check has no message"
+    assert all(r.error_kind == "" for r in failed), (
+        f"{mistake}: checks should fail by assertion, not by an error: {[(r.name, r.message) for r in failed]}")
+
+
+# Mistakes that must be caught by one named check (visible ones teach; hidden ones guard).
+# These rerun only the exercise cells (no demo cells), which keeps the file fast.
+TARGETED = {
+    "zero_grad forgotten, against a reference run of Adam": (
+        "train_autoencoder", "test_matches_reference_adam_on_a_linear_autoencoder",
+        {"            optimizer.zero_grad()\n": ""}),
+    "zero_grad forgotten, on the digits": (
+        "train_autoencoder", "test_beats_pca_at_latent_dim_2_on_held_out_digits",
+        {"            optimizer.zero_grad()\n": ""}),
+    "a skip connection, on the digits": (
+        "train_autoencoder", "test_beats_pca_at_latent_dim_2_on_held_out_digits",
+        {"        self.decoder = mlp(sizes[::-1])  # latent_dim -> ... -> d\n":
+         "        self.decoder = mlp(sizes[::-1])  # latent_dim -> ... -> d\n"
+         "        self.skip = nn.Linear(sizes[0], sizes[0])\n",
+         "return self.decode(self.encode(x))": "return self.decode(self.encode(x)) + self.skip(x)"}),
+    "a skip connection, in a linear autoencoder": (
+        "Autoencoder", "test_linear_autoencoder_reconstructions_span_latent_dim",
+        {"        self.decoder = mlp(sizes[::-1])  # latent_dim -> ... -> d\n":
+         "        self.decoder = mlp(sizes[::-1])  # latent_dim -> ... -> d\n"
+         "        self.skip = nn.Linear(sizes[0], sizes[0])\n",
+         "return self.decode(self.encode(x))": "return self.decode(self.encode(x)) + self.skip(x)"}),
+    "a sum in the loss, seen in the training history": (
+        "train_autoencoder", "test_matches_reference_adam_on_a_linear_autoencoder",
+        {"return ((x_hat - x) ** 2).mean()": "return ((x_hat - x) ** 2).sum()"}),
+    "a ReLU on the code": (
+        "Autoencoder", "test_relu_between_layers_but_not_at_the_ends",
+        {"        self.encoder = mlp(sizes)  # d -> ... -> latent_dim\n":
+         "        self.encoder = nn.Sequential(mlp(sizes), nn.ReLU())  # d -> ... -> latent_dim\n"}),
+    "no ReLU at all": (
+        "Autoencoder", "test_relu_between_layers_but_not_at_the_ends",
+        {"                    layers.append(nn.ReLU())\n": "                    pass\n"}),
+    "the loss returned as a float": (
+        "reconstruction_loss", "test_loss_matches_torch_mse",
+        {"return ((x_hat - x) ** 2).mean()": "return ((x_hat - x) ** 2).mean().item()"}),
+    "a shuffle that ignores the seed (no shuffle at all)": (
+        "train_autoencoder", "test_different_seeds_shuffle_differently",
+        {"torch.randperm(len(x), generator=generator)": "torch.arange(len(x))"}),
+    "PCA components not ordered by variance": (
+        "PCA", "test_pca_components_are_orthonormal_and_ordered",
+        {"self.components = vt[: self.latent_dim]": "self.components = vt[: self.latent_dim][::-1]"}),
+    "decode forgets to add the mean back": (
+        "PCA", "test_pca_decoder_inverts_encoder_on_planar_data",
+        {"return np.asarray(z, dtype=np.float64) @ self.components + self.mean":
+         "return np.asarray(z, dtype=np.float64) @ self.components"}),
+}
+
+
+@pytest.mark.parametrize("mistake", list(TARGETED))
+def test_targeted_mistake_fails_its_check(mistake):
+    exercise, check_name, replacements = TARGETED[mistake]
+    _, _, results = score(A, exercise_namespace(replacements), exercise)
+    failed = {r.name: r for r in results if not r.passed}
+    assert check_name in failed, f"{mistake} should fail {check_name}; failed: {sorted(failed)}"
+    assert failed[check_name].message.strip(), f"{mistake}: {check_name} failed without a message"
+
+
+def test_test_cells_carry_the_points_of_the_checks():
+    nb = nbfile.read(solution_path(A))
+    cell_points, solution_ids, test_sources = {}, set(), {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and meta.get("solution"):
+            solution_ids.add(meta["grade_id"])
+        if cell["cell_type"] == "code" and meta.get("grade") and not meta.get("solution"):
+            exercise = meta["grade_id"].removeprefix("check_")
+            cell_points[exercise] = meta["points"]
+            test_sources[exercise] = source
+    check_points = {}
+    for fn in ast.parse(checks_file(A).read_text()).body:
+        for dec in getattr(fn, "decorator_list", []):
+            if isinstance(dec, ast.Call) and getattr(dec.func, "id", "") == "graded":
+                exercise = dec.args[0].value
+                points = next((k.value.value for k in dec.keywords if k.arg == "points"), 1)
+                check_points[exercise] = check_points.get(exercise, 0) + points
+    assert cell_points == check_points, "a test cell's points must equal the sum of its checks' points"
+    assert set(check_points) == solution_ids, "every checked exercise needs a solution cell, and vice versa"
+    for exercise, source in test_sources.items():
+        assert source == f'check("{A}", "{exercise}")', f"the test cell of {exercise} is {source!r}"
+    assert 5 <= len(check_points) <= 8, "issue 5 asks for 5 to 8 graded exercises"
+
+
+def test_written_questions_are_manually_graded_markdown():
+    nb = nbfile.read(solution_path(A))
+    answers = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "").startswith("q_")]
+    assert 1 <= len(answers) <= 2
+    for cell in answers:
+        meta = cell["metadata"]["nbgrader"]
+        assert cell["cell_type"] == "markdown" and meta["solution"] and meta["grade"] and not meta["locked"]
+        assert meta["points"] == 2
