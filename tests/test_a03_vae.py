@@ -1,0 +1,148 @@
+"""Tests of assignment a03_vae: the solution scores full marks and every plausible mistake costs points.
+
+Mutants run the solution's setup and exercise cells without its demo cells (the demo cells
+train models for the reader and no check uses them), so that 21 mutants take seconds; one
+mutant also goes through `lost_points` on the whole notebook.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import defaultdict
+
+import pytest
+
+from autograder.runner import checks_file
+from tests.helpers import lost_points, namespace, score, solution_namespace, solution_path
+
+A = "a03_vae"
+
+# (mistake, {solution source: mutated source}, exercise whose checks must catch it)
+MISTAKES = [
+    ("sigma = exp(logvar) instead of exp(logvar / 2)",
+     {"sigma = torch.exp(0.5 * logvar)": "sigma = torch.exp(logvar)"}, "reparameterize"),
+    ("eps drawn without the generator",
+     {"eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)":
+      "eps = torch.randn_like(mu)"}, "reparameterize"),
+    ("eps of shape (latent_dim,), shared by all examples",
+     {"eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)":
+      "eps = torch.randn(mu.shape[-1], generator=generator, dtype=mu.dtype)"}, "reparameterize"),
+    ("eps of shape (batch, 1), shared by all dimensions",
+     {"eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)":
+      "eps = torch.randn(mu.shape[0], 1, generator=generator, dtype=mu.dtype)"}, "reparameterize"),
+    ("KL with its sign flipped",
+     {"return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)":
+      "return -0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)"}, "gaussian_kl"),
+    ("KL without its 1/2",
+     {"return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)":
+      "return (mu.pow(2) + logvar.exp() - 1.0 - logvar)"}, "gaussian_kl"),
+    ("KL with sigma = exp(logvar)",
+     {"return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)":
+      "return 0.5 * (mu.pow(2) + (2 * logvar).exp() - 1.0 - 2 * logvar)"}, "gaussian_kl"),
+    ("KL summed over the batch instead of averaged",
+     {"kl = gaussian_kl(mu, logvar).sum(dim=1).mean()": "kl = gaussian_kl(mu, logvar).sum()"},
+     "negative_elbo"),
+    ("KL averaged over latent dimensions too",
+     {"kl = gaussian_kl(mu, logvar).sum(dim=1).mean()": "kl = gaussian_kl(mu, logvar).mean()"},
+     "negative_elbo"),
+    ("reconstruction averaged over pixels too (the reverse reduction)",
+     {'recon = F.binary_cross_entropy(x_hat, x, reduction="sum") / x.shape[0]':
+      "recon = F.binary_cross_entropy(x_hat, x)"}, "negative_elbo"),
+    ("reconstruction summed over the batch",
+     {'recon = F.binary_cross_entropy(x_hat, x, reduction="sum") / x.shape[0]':
+      'recon = F.binary_cross_entropy(x_hat, x, reduction="sum")'}, "negative_elbo"),
+    ("beta applied to the reconstruction term",
+     {"loss = recon + beta * kl": "loss = beta * recon + kl"}, "negative_elbo"),
+    ("forward decodes mu instead of a sample z",
+     {"x_hat = self.decode(z)": "x_hat = self.decode(mu)"}, "VAE"),
+    ("training decodes mu instead of a sample z",
+     {"x_hat, mu, logvar = model(x[idx], generator)":
+      "mu, logvar = model.encode(x[idx])\n            x_hat = model.decode(mu)"}, "train_vae"),
+    ("training ignores beta",
+     {"negative_elbo(x[idx], x_hat, mu, logvar, beta)": "negative_elbo(x[idx], x_hat, mu, logvar)"},
+     "train_vae"),
+    ("training never steps the optimiser",
+     {"optimizer.step()": "pass"}, "train_vae"),
+    ("prior samples drawn without the generator",
+     {"z = torch.randn(n, model.latent_dim, generator=generator)":
+      "z = torch.randn(n, model.latent_dim)"}, "sample_prior"),
+    ("prior samples drawn from a uniform distribution",
+     {"z = torch.randn(n, model.latent_dim, generator=generator)":
+      "z = torch.rand(n, model.latent_dim, generator=generator)"}, "sample_prior"),
+    ("active units by standard deviation instead of variance",
+     {"mu.var(dim=0, unbiased=False) > threshold": "mu.std(dim=0) > threshold"}, "active_units"),
+    ("active units from the variance over latent dimensions instead of examples",
+     {"mu.var(dim=0, unbiased=False) > threshold": "mu.var(dim=1, unbiased=False) > threshold"},
+     "active_units"),
+    ("active units by the mean of mu squared instead of the variance",
+     {"mu.var(dim=0, unbiased=False) > threshold": "mu.pow(2).mean(dim=0) > threshold"},
+     "active_units"),
+]
+
+
+def _check_points() -> dict[str, float]:
+    """Points of all checks (visible and hidden) per exercise, from the checks file."""
+    spec = importlib.util.spec_from_file_location("a03_vae_checks", checks_file(A))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    points: dict[str, float] = defaultdict(float)
+    for obj in vars(module).values():
+        info = getattr(obj, "graded", None)
+        if info is not None:
+            points[info.exercise] += info.points
+    return dict(points)
+
+
+@pytest.fixture(scope="module")
+def exercises_only(tmp_path_factory):
+    """A copy of the solution notebook without its ungraded demo cells."""
+    nb = json.loads(solution_path(A).read_text())
+    nb["cells"] = [c for c in nb["cells"] if c["cell_type"] != "code" or "nbgrader" in c["metadata"]]
+    path = tmp_path_factory.mktemp(A) / f"{A}.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_solution_gets_full_marks():
+    got, total, results = score(A, solution_namespace(A))
+    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
+    assert not failed, "\n".join(failed)
+    assert got == total == sum(_check_points().values())
+    assert sum(r.seconds for r in results) < 20, "the checks should grade a solution in seconds"
+
+
+@pytest.mark.parametrize("mistake, replacements, exercise", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_mistake_loses_points(exercises_only, mistake, replacements, exercise):
+    _, _, results = score(A, namespace(exercises_only, replacements), exercise)
+    failed = [r for r in results if not r.passed]
+    assert failed, f"{mistake!r} should fail a check of {exercise}, but all its checks passed"
+    for r in failed:
+        assert r.message.strip(), f"{r.name} failed without a message"
+        assert r.error_kind == "", f"{r.name} failed with an error ({r.error_kind}), not an assertion"
+
+
+def test_mistake_loses_points_in_the_whole_notebook():
+    failed = lost_points(A, {"x_hat = self.decode(z)": "x_hat = self.decode(mu)"}, "VAE")
+    assert [r.name for r in failed] == ["test_forward_decodes_a_sample_not_mu",
+                                        "test_forward_uses_reparameterize_with_the_generator"]
+    assert all(r.message for r in failed)
+
+
+def test_notebook_points_match_the_checks():
+    nb = json.loads(solution_path(A).read_text())
+    meta = [c["metadata"].get("nbgrader", {}) for c in nb["cells"]]
+    solutions = {m["grade_id"] for m in meta if m.get("solution") and not m.get("grade")}
+    tests = {m["grade_id"]: m["points"] for m in meta if m.get("grade") and not m.get("solution")}
+    written = {m["grade_id"]: m["points"] for m in meta if m.get("grade") and m.get("solution")}
+    points = _check_points()
+    assert 5 <= len(points) <= 8, f"the assignment should have 5 to 8 exercises, has {len(points)}"
+    for exercise, total in points.items():
+        assert exercise in solutions, f"no solution cell for {exercise}"
+        assert tests.get(f"check_{exercise}") == total, (
+            f"the test cell of {exercise} is worth {tests.get(f'check_{exercise}')}, its checks {total}")
+    assert set(tests) == {f"check_{e}" for e in points}, "a test cell has no checks"
+    assert len(written) in (1, 2) and all(p == 2 for p in written.values())
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in nb["cells"]}
+    for exercise in points:
+        assert cells[f"check_{exercise}"] == f'check("{A}", "{exercise}")'
