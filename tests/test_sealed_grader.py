@@ -185,8 +185,8 @@ def test_nothing_outlives_the_grading(tmp_path, mode):
     assert _processes_with(f"sleep\x00{marker}") == [], "an orphan process outlived the grading"
 
 
-@pytest.mark.skipif(not STRICT, reason="needs root on Linux (own uid and namespaces)")
-def test_strict_worker_is_sealed(tmp_path):
+@pytest.mark.parametrize("mode", MODES)
+def test_worker_is_sealed(tmp_path, mode):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
@@ -194,8 +194,7 @@ def test_strict_worker_is_sealed(tmp_path):
     cells = [nbfile.CodeCell(0, f"""
 import os, socket
 def facts():
-    out = {{"uid": os.getuid(), "cwd": os.getcwd(), "sid_is_self": os.getsid(0) == os.getpid(),
-           "pid": os.getpid()}}
+    out = {{"uid": os.getuid(), "cwd": os.getcwd(), "sid": os.getsid(0), "pid": os.getpid()}}
     try:
         open({str(ROOT / 'autograder' / 'cli.py')!r}, "a").close()
         out["wrote_repo"] = True
@@ -213,19 +212,21 @@ def facts():
         out["sees_grader"] = False
     return out
 """)]
-    session = Session(cells, Limits(sandbox="strict", **FAST))
+    session = Session(cells, Limits(sandbox=mode, **FAST))
     try:
         facts = SealedStudent(session).call("facts")
         scratch = session.worker.sandbox.scratch
     finally:
         session.close()
         server.close()
-    assert facts["uid"] >= 200_000, "the worker should run as an unprivileged uid"
-    assert facts["wrote_repo"] is False, "the worker must not be able to write the repository"
     assert facts["network"] is False, "the worker must have no network"
-    assert facts["sees_grader"] is False, "the worker must not be able to signal the grader"
     assert facts["cwd"] == str(scratch), "the worker should run in its scratch folder"
     assert facts["pid"] != os.getpid()
+    assert facts["sid"] != os.getsid(0), "the worker should run in a process session of its own"
+    if mode == "strict":
+        assert facts["uid"] >= 200_000, "the worker should run as an unprivileged uid"
+        assert facts["wrote_repo"] is False, "the worker must not be able to write the repository"
+        assert facts["sees_grader"] is False, "the worker must not be able to signal the grader"
     assert not scratch.exists(), "the scratch folder should be removed after grading"
 
 
@@ -268,3 +269,22 @@ def test_grade_cli_writes_results_and_exits_zero(tmp_path):
     for test in result["tests"]:
         assert set(test) >= {"name", "score", "max_score", "output", "visibility", "status"}
     assert "not valid notebook JSON" in proc.stdout
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fake_results_files_change_nothing(tmp_path, mode):
+    out = tmp_path / "results.json"
+    fake = '{"score": 100, "tests": []}'
+    cell = (f"import pathlib\nfor p in [pathlib.Path('results.json'), pathlib.Path({str(out)!r}),\n"
+            f"          pathlib.Path({str(tmp_path / 'feedback.txt')!r})]:\n"
+            f"    try:\n        p.write_text({fake!r})\n    except OSError:\n        pass\n"
+            f"print({fake!r})")
+    path = submission(tmp_path, {"add": "def add(a, b):\n    return 0"}, [cell])
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--out", str(out),
+                           "--feedback", str(tmp_path / "feedback.txt"), "--sandbox", mode,
+                           "--call-timeout", "5"],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, AUTOGRADER_CHECKS_PATH=str(DEMO / "checks")))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["score"] == 4
+    assert (tmp_path / "feedback.txt").read_text().startswith("a00_demo: 4 of 6 points")
