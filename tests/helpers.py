@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 from pathlib import Path
 
 from autograder import nbfile
 from autograder.local import LocalStudent
-from autograder.runner import run_checks
+from autograder.runner import checks_file, run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,9 +22,16 @@ def release_path(assignment: str) -> Path:
     return ROOT / "exercises" / assignment / f"{assignment}.ipynb"
 
 
-def namespace(path: Path, replacements: dict[str, str] | None = None) -> dict:
-    """Run a notebook's code cells (not its test cells) here; each replacement must apply."""
-    cells = [c.source for c in nbfile.code_cells(nbfile.read(path))]
+def namespace(path: Path, replacements: dict[str, str] | None = None, exercises_only: bool = False) -> dict:
+    """Run a notebook's code cells (not its test cells) here; each replacement must apply.
+
+    With `exercises_only`, only the cells nbgrader knows (setup and solution cells) run, not
+    the ungraded demo cells, so a mutant of a notebook that trains models for the reader is quick.
+    """
+    nb = nbfile.read(path)
+    if exercises_only:
+        nb = dict(nb, cells=[c for c in nb["cells"] if "nbgrader" in c.get("metadata", {})])
+    cells = [c.source for c in nbfile.code_cells(nb)]
     for old, new in (replacements or {}).items():
         hits = [i for i, src in enumerate(cells) if old in src]
         assert len(hits) == 1, f"the mutation {old!r} should match exactly one cell, matched {len(hits)}"
@@ -37,6 +46,22 @@ def namespace(path: Path, replacements: dict[str, str] | None = None) -> dict:
 def solution_namespace(assignment: str) -> dict:
     """The solution's namespace, run once per test session."""
     return namespace(solution_path(assignment))
+
+
+def exercise_namespace(assignment: str, replacements: dict[str, str] | None = None) -> dict:
+    """The solution's setup and exercise cells only, with source replacements."""
+    return namespace(solution_path(assignment), replacements, exercises_only=True)
+
+
+def checks_module(assignment: str):
+    """The checks module of `assignment`, imported once (its oracle caches are shared)."""
+    name = f"_checks_{assignment}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, checks_file(assignment))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def score(assignment: str, ns: dict, exercise: str | None = None):

@@ -1,46 +1,14 @@
 """Tests of assignment a01_word2vec: the solution earns every point and reproduces gensim's
 analogy accuracy, plausible mistakes lose points, and the notebook's points match the checks."""
 
-import importlib.util
-import sys
 
 import pytest
 
-from autograder import nbfile
 from autograder.api import StudentError
 from autograder.local import LocalStudent
-from autograder.runner import checks_file
-from tests.helpers import lost_points, score, solution_namespace, solution_path
+from tests.helpers import checks_module, exercise_namespace, lost_points, score, solution_namespace
 
 A = "a01_word2vec"
-
-
-def checks_module():
-    """The checks module, under the name the grader's pytest gives it, so its oracle cache is shared."""
-    path = checks_file(A)
-    module = sys.modules.get(A)
-    if module is None or getattr(module, "__file__", None) != str(path):
-        spec = importlib.util.spec_from_file_location(A, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[A] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-def exercise_namespace(replacements: dict[str, str]) -> dict:
-    """The solution's setup and exercise cells only (no demo cells), with source replacements."""
-    nb = nbfile.read(solution_path(A))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and "nbgrader" in c["metadata"]
-             and not nbfile.is_test_cell(c)]
-    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
-    for old, new in replacements.items():
-        hits = [i for i, src in enumerate(sources) if old in src]
-        assert len(hits) == 1, f"the mutation {old!r} should match exactly one cell, matched {len(hits)}"
-        sources[hits[0]] = sources[hits[0]].replace(old, new)
-    ns: dict = {"__name__": "__main__"}
-    for src in sources:
-        exec(compile(src, str(solution_path(A)), "exec"), ns)  # noqa: S102 - our own notebook
-    return ns
 
 
 def test_solution_earns_every_point():
@@ -51,7 +19,7 @@ def test_solution_earns_every_point():
 
 def test_solution_reproduces_gensim_analogy_accuracy():
     """The learner-facing solution gives gensim's evaluate_word_analogies number, to the last digit."""
-    checks = checks_module()
+    checks = checks_module(A)
     x, words, _ = checks._glove(30_000)
     got = solution_namespace(A)["analogy_accuracy"](list(checks._google()), x, list(words), restrict_vocab=30_000)
     want = checks._reproduction()
@@ -204,40 +172,16 @@ TARGETED = {
 @pytest.mark.parametrize("mistake", list(TARGETED))
 def test_targeted_mistake_fails_its_check(mistake):
     check_name, replacements = TARGETED[mistake]
-    check_fn = getattr(checks_module(), check_name)
+    check_fn = getattr(checks_module(A), check_name)
     with pytest.raises((AssertionError, StudentError)) as failure:  # a learner's error fails a check too
-        check_fn(LocalStudent(exercise_namespace(replacements)))
+        check_fn(LocalStudent(exercise_namespace(A, replacements)))
     assert str(failure.value).strip(), f"{check_name} failed without a message for: {mistake}"
     assert getattr(failure.value, "kind", "") != "NotImplementedError"
 
 
 def test_every_check_is_targeted_by_a_mistake():
-    checks = {name for name in dir(checks_module()) if hasattr(getattr(checks_module(), name), "graded")}
+    checks = {name for name in dir(checks_module(A)) if hasattr(getattr(checks_module(A), name), "graded")}
     targeted = {check for check, _ in TARGETED.values()}
     assert checks == targeted, f"checks with no mistake that makes them fail: {sorted(checks - targeted)}"
 
-
-def test_notebook_points_match_the_checks():
-    infos = [getattr(checks_module(), n).graded for n in dir(checks_module())
-             if hasattr(getattr(checks_module(), n), "graded")]
-    per_exercise: dict[str, float] = {}
-    for info in infos:
-        per_exercise[info.exercise] = per_exercise.get(info.exercise, 0) + info.points
-    nb = nbfile.read(solution_path(A))
-    meta = [(c, c["metadata"].get("nbgrader", {})) for c in nb["cells"]]
-    solutions = {m["grade_id"] for c, m in meta if c["cell_type"] == "code" and m.get("solution")}
-    tests = {m["grade_id"]: (m.get("points"), "".join(c["source"])) for c, m in meta
-             if c["cell_type"] == "code" and m.get("grade") and not m.get("solution")}
-    assert 5 <= len(per_exercise) <= 8
-    for exercise, points in per_exercise.items():
-        assert exercise in solutions, f"{exercise} has checks but no solution cell"
-        assert f"check_{exercise}" in tests, f"{exercise} has checks but no test cell"
-        cell_points, source = tests[f"check_{exercise}"]
-        assert cell_points == points, f"check_{exercise} is worth {cell_points} in the notebook, {points} in the checks"
-        assert source == f'check("{A}", "{exercise}")'
-        visible = [i for i in infos if i.exercise == exercise and not i.hidden]
-        assert visible, f"{exercise} should have at least one visible check"
-    assert set(tests) == {f"check_{e}" for e in per_exercise}
-    manual = [m for c, m in meta if c["cell_type"] == "markdown" and m.get("solution") and m.get("grade")]
-    assert 1 <= len(manual) <= 2 and all(m["points"] == 2 and not m["locked"] for m in manual)
 

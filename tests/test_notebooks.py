@@ -1,6 +1,5 @@
 """One source per assignment: releases match a fresh generation; notebooks are clean."""
 
-import ast
 import json
 import subprocess
 
@@ -8,8 +7,7 @@ import nbformat
 import pytest
 
 from autograder import nbfile, release
-from autograder.runner import checks_file
-from tests.helpers import ROOT
+from tests.helpers import ROOT, checks_module
 
 DEMO = ROOT / "tests" / "demo"
 COURSES = [(ROOT, a) for a in release.assignments(ROOT)] + [(DEMO, "a00_demo")]
@@ -83,26 +81,27 @@ def test_hygiene_check_catches_outputs(tmp_path):
 
 
 @pytest.mark.parametrize("course,assignment", COURSES, ids=IDS)
-def test_test_cell_points_equal_check_points(monkeypatch, course, assignment):
+def test_notebook_structure_matches_the_checks(monkeypatch, course, assignment):
+    """Each checked exercise has one solution cell and one test cell `check(aid, exercise)`
+    worth the points of all its checks, and at least one visible check; a chapter has 5 to 8
+    exercises and 1 or 2 manually graded written answers worth 2 points each."""
     monkeypatch.setenv("AUTOGRADER_CHECKS_PATH", str(DEMO / "checks"))
+    infos = [fn.graded for fn in vars(checks_module(assignment)).values() if hasattr(fn, "graded")]
+    points: dict[str, float] = {}
+    for info in infos:
+        points[info.exercise] = points.get(info.exercise, 0) + info.points
     nb = nbfile.read(course / "solutions" / assignment / f"{assignment}.ipynb")
-    cell_points, solution_ids = {}, set()
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        source = "".join(cell["source"])
-        if meta.get("solution") and cell["cell_type"] == "code":
-            solution_ids.add(meta["grade_id"])
-        if nbfile.is_test_cell(cell):
-            call = ast.parse(source.strip()).body[-1].value
-            assert [a.value for a in call.args][0] == assignment
-            cell_points[call.args[1].value] = meta["points"]
-    tree = ast.parse(checks_file(assignment).read_text())
-    check_points = {}
-    for fn in tree.body:
-        for dec in getattr(fn, "decorator_list", []):
-            if isinstance(dec, ast.Call) and getattr(dec.func, "id", "") == "graded":
-                exercise = dec.args[0].value
-                points = next((k.value.value for k in dec.keywords if k.arg == "points"), 1)
-                check_points[exercise] = check_points.get(exercise, 0) + points
-    assert cell_points == check_points, "a test cell's points must equal the points of its checks"
-    assert set(check_points) <= solution_ids, "every checked exercise needs a solution cell of that name"
+    cells = [(c, c.get("metadata", {}).get("nbgrader", {})) for c in nb["cells"]]
+    solutions = {m["grade_id"] for c, m in cells if c["cell_type"] == "code" and m.get("solution")}
+    tests = {m["grade_id"]: (m.get("points"), "".join(c["source"]).strip()) for c, m in cells
+             if nbfile.is_test_cell(c)}
+    written = [m for c, m in cells if c["cell_type"] == "markdown" and m.get("solution") and m.get("grade")]
+    for exercise, total in points.items():
+        assert exercise in solutions, f"{exercise} has checks but no solution cell"
+        assert tests.get(f"check_{exercise}") == (total, f'check("{assignment}", "{exercise}")'), (
+            f"the test cell of {exercise} should be check({assignment!r}, {exercise!r}) worth {total}")
+        assert any(not i.hidden for i in infos if i.exercise == exercise), f"{exercise} has no visible check"
+    assert set(tests) == {f"check_{e}" for e in points}, "a test cell has no checks"
+    if course == ROOT:
+        assert 5 <= len(points) <= 8, f"a chapter has 5 to 8 graded exercises, not {len(points)}"
+        assert 1 <= len(written) <= 2 and all(m["points"] == 2 and not m["locked"] for m in written)
