@@ -152,10 +152,6 @@ class Student:
         `(output, grads)`, with one gradient array (or None) per such argument, in order."""
         return self._invoke("grad", None, name, args, kwargs)
 
-    def has(self, name: str) -> bool:
-        """Whether the learner's notebook defines `name`."""
-        return bool(self._invoke("has", None, name, (), {}))
-
     def _invoke(self, mode: str, target, name: str, args: tuple, kwargs: dict):
         raise NotImplementedError
 

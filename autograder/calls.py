@@ -123,13 +123,10 @@ def execute(namespace: dict, objects: Objects, mode: str, target, name: str, arg
     """Run one request; returns {"value": plain} or {"error": error_record}.
 
     mode is "call" (a function or class of the notebook), "method" (of a handle's object),
-    "getattr" (an attribute of a handle's object), "grad" (call, then back-propagate) or
-    "has" (whether the notebook defines `name`).
+    "getattr" (an attribute of a handle's object) or "grad" (call, then back-propagate).
     """
     what = name if target is None else f"{target.type_name}.{name}"
     try:
-        if mode == "has":
-            return {"value": callable(namespace.get(name)) or name in namespace}
         if target is None:
             if name not in namespace:
                 return {"error": {"what": name, "kind": "Missing", "trace": "",

@@ -12,9 +12,10 @@ import csv
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder.sealed import Limits
@@ -65,8 +66,11 @@ def cmd_grade(args) -> int:
         print(f"Cannot tell which assignment {notebook.name} belongs to; pass --assignment aNN_slug.",
               file=sys.stderr)
         return 2
+    limits = _limits(args)
+    written = [Path(p).resolve().parent for p in (args.out, args.feedback) if p]
+    limits.hide = tuple(str(p) for p in [notebook.resolve().parent, *written, *map(Path, args.hide)])
     try:
-        result = grade(notebook, assignment, _limits(args))
+        result = grade(notebook, assignment, limits)
     except FileNotFoundError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -82,13 +86,18 @@ def cmd_grade(args) -> int:
     return 0
 
 
-def _find_submissions(folder: Path, assignment: str) -> dict[str, Path]:
-    """{student: notebook} from nbgrader's submitted/<student>/<aid>/ or a flat folder."""
-    found: dict[str, Path] = {}
+def _find_submissions(folder: Path, assignment: str) -> tuple[dict[str, Path], list[str]]:
+    """({student: notebook}, warnings) from nbgrader's submitted/<student>/<aid>/ or a flat folder.
+
+    Within one student's folder the notebook named <aid>.ipynb wins; other notebooks there
+    are reported, never silently graded in its place.
+    """
+    candidates: dict[str, list[Path]] = {}
+    warnings: list[str] = []
     for path in sorted(folder.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
         rel = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in rel):
+            continue  # .ipynb_checkpoints and other hidden folders
         if len(rel) >= 3 and rel[-2] == assignment:
             student = rel[-3]  # nbgrader: <student>/<aid>/<aid>.ipynb
         elif len(rel) == 1:
@@ -96,52 +105,66 @@ def _find_submissions(folder: Path, assignment: str) -> dict[str, Path]:
         elif len(rel) == 2:
             student = rel[0]  # <student>/<anything>.ipynb
         else:
+            warnings.append(f"skipped {path.relative_to(folder)}: not in a layout grade-batch reads")
             continue
-        student = re.sub(r"[^A-Za-z0-9_.@+-]", "_", student)
-        if student in found:
+        candidates.setdefault(student, []).append(path)
+    found: dict[str, Path] = {}
+    for student, paths in candidates.items():
+        safe = re.sub(r"[^A-Za-z0-9_.@+-]", "_", student).strip(".") or "student"
+        if safe in found:
+            warnings.append(f"skipped {student!r}: its name clashes with another student's ({safe!r})")
             continue
-        found[student] = path
-    return found
+        chosen = next((p for p in paths if p.name == f"{assignment}.ipynb"), paths[0])
+        for other in paths:
+            if other != chosen:
+                warnings.append(f"{safe}: graded {chosen.name}, not {other.relative_to(folder)}")
+        found[safe] = chosen
+    return found, warnings
 
 
-def _grade_one(student: str, notebook: Path, args, out_dir: Path) -> dict:
-    """Grade one submission in its own grader process, so no submission can touch another."""
-    from autograder.grade import failed_result
+def _grade_one(student: str, notebook: Path, args, out_dir: Path, hide: list[str]) -> dict | None:
+    """Grade one submission in its own grader process, so no submission can touch another.
 
+    Returns its result, or None when the grader process gave none (the caller writes a zero).
+    """
     folder = out_dir / student
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "results.json"
     results.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "autograder", "grade", str(notebook), "--assignment", args.assignment,
            "--out", str(results), "--feedback", str(folder / "feedback.txt"), "--quiet", *_forward(args)]
+    for path in hide:
+        cmd += ["--hide", path]
     env = dict(os.environ)
     if args.jobs > 1:  # one core per submission: parallel gradings should not fight over threads
         env.update(AUTOGRADER_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    OPENBLAS_NUM_THREADS="1")
     budget = args.total_timeout + args.cell_timeout + 120
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=budget, env=env,
-                              stdin=subprocess.DEVNULL)
-        why = f"the grader process exited with code {proc.returncode}: {proc.stderr.strip()[-500:]}"
+        _, stderr = proc.communicate(timeout=budget)
+        why = f"the grader process exited with code {proc.returncode}: {stderr.decode(errors='replace')[-500:]}"
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the grader and its worker, which share its session
+        proc.communicate()
         why = f"grading took longer than {budget:g} s"
     try:
         result = json.loads(results.read_text())
         if not isinstance(result, dict) or "tests" not in result:
             raise ValueError
+        return result
     except (OSError, ValueError):
-        result = failed_result(notebook, args.assignment, f"Could not be graded: {why}.")
-        _write_json(results, result)
-        from autograder.grade import feedback
-
-        (folder / "feedback.txt").write_text(feedback(result))
-    return result
+        (folder / "error.txt").write_text(why + "\n")
+        return None
 
 
 def cmd_grade_batch(args) -> int:
     from tqdm import tqdm
 
+    from autograder.grade import failed_result, feedback
     from autograder.runner import checks_file
+    from autograder.sealed import best_level
 
     folder = Path(args.dir)
     try:
@@ -149,19 +172,33 @@ def cmd_grade_batch(args) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    submissions = _find_submissions(folder, args.assignment)
+    submissions, warnings = _find_submissions(folder, args.assignment)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     if not submissions:
         print(f"No notebooks found under {folder}.", file=sys.stderr)
         return 2
-    out_dir = Path(args.out_dir or (folder.parent / f"graded-{args.assignment}"))
+    level = "off" if args.sandbox == "off" else best_level()
+    if level != "strict":
+        print(f"warning: the sandbox level here is {level!r}: learners' code is not fully sealed from the "
+              "grader (run as root on Linux for the strict seal; see the README)", file=sys.stderr)
+    out_dir = Path(args.out_dir or (folder.parent / f"graded-{args.assignment}")).resolve()
+    hide = [str(folder.resolve()), str(out_dir)]
     results: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(_grade_one, s, nb, args, out_dir): s for s, nb in submissions.items()}
+        futures = {pool.submit(_grade_one, s, nb, args, out_dir, hide): s for s, nb in submissions.items()}
         with tqdm(total=len(futures), desc=f"grading {args.assignment}", unit="notebook",
                   disable=args.quiet) as bar:
-            for future in futures:
+            for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 bar.update()
+    for student, result in results.items():  # graders that gave no result, here in one thread
+        if result is None:
+            why = (out_dir / student / "error.txt").read_text().strip()
+            result = results[student] = failed_result(submissions[student], args.assignment,
+                                                      f"Could not be graded: {why}.")
+            _write_json(out_dir / student / "results.json", result)
+            (out_dir / student / "feedback.txt").write_text(feedback(result))
     checks = []
     for result in results.values():
         for test in result["tests"]:
@@ -205,6 +242,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="write Gradescope's results.json here")
     p.add_argument("--feedback", help="write the readable report here")
     p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.add_argument("--hide", action="append", default=[], metavar="DIR",
+                   help="a folder the learner's code must not see (repeatable; the notebook's own "
+                        "folder and the output folders are always hidden)")
     _limit_flags(p)
     p.set_defaults(func=cmd_grade)
 

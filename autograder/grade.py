@@ -74,7 +74,8 @@ def grade(notebook: Path, assignment: str, limits: Limits | None = None) -> dict
     lines += notes
     printed = session.output() if session is not None else ""
     if printed.strip():
-        lines.append("What your code printed while being graded (first part):\n" + printed[-4000:])
+        lines.append("What your code printed while being graded (the first 4,000 characters):\n"
+                     + printed[:4000])
     return {"score": score, "execution_time": round(time.monotonic() - start, 2),
             "output": "\n".join(lines), "tests": tests,
             "extra_data": {"assignment": assignment, "max_score": total,

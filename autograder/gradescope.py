@@ -29,7 +29,10 @@ set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PY="${{AUTOGRADER_PYTHON:-python3}}"
 mkdir -p "$ROOT/results"
-notebook=$(find "$ROOT/submission" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | head -n 1)
+notebook=$(find "$ROOT/submission" -name '{assignment}.ipynb' -not -path '*/.*' | sort | head -n 1)
+if [ -z "$notebook" ]; then  # a renamed notebook: the first one found
+  notebook=$(find "$ROOT/submission" -name '*.ipynb' -not -path '*/.*' | sort | head -n 1)
+fi
 if [ -z "$notebook" ]; then
   notebook="$ROOT/submission/no-notebook-submitted.ipynb"
 fi

@@ -53,15 +53,24 @@ def known_assignments() -> list[str]:
     return sorted(names)
 
 
+MAX_MESSAGE = 3000
+
+
 def _message(excinfo) -> tuple[str, str]:
-    """A learner-facing sentence for a failed check, and the learner's error type if any."""
-    exc = excinfo.value
+    """A learner-facing sentence for a failed check (capped), and the learner's error type if any."""
+    text, kind = _explain(excinfo.value)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + " [...]"
+    return text, kind
+
+
+def _explain(exc) -> tuple[str, str]:
     if isinstance(exc, StudentError):
         return str(exc), exc.kind
     if isinstance(exc, AssertionError):
         text = str(exc).strip() or "a check failed without a message (please report this)"
         return text, ""
-    return f"the check could not run: {type(exc).__name__}: {exc}", type(exc).__name__
+    return f"the check could not run: {type(exc).__name__}: {exc}", "CheckError"
 
 
 class _Plugin:

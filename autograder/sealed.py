@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from autograder import wire
-from autograder.api import Handle, Student, StudentError
+from autograder.api import Student, StudentError
 from autograder.local import raise_error, unwrap, wrap
-
-UID_BASE = 200_000
+from autograder.sandbox import Sandbox, best_level
 
 
 @dataclass
@@ -40,6 +36,7 @@ class Limits:
     startup_timeout: float = 60.0
     total_timeout: float = 900.0
     sandbox: str = "auto"  # "auto": the strongest available; "strict": fail without it; "off"
+    hide: tuple = ()  # folders the worker must not see (the submissions, the grader's output)
 
 
 class WorkerTimeout(Exception):
@@ -50,154 +47,12 @@ class WorkerDied(Exception):
     """The worker process ended (crash, os._exit, memory limit, signal)."""
 
 
-def _readable_by_others(path: Path) -> bool:
-    return bool(os.stat(path).st_mode & 0o001)
-
-
-def _hidden_ancestors(paths) -> dict[Path, Path]:
-    """For each path an unprivileged user cannot reach: {closed folder: child to expose}."""
-    closed: dict[Path, Path] = {}
-    for path in paths:
-        path = Path(path).resolve()
-        for parent in reversed(path.parents):
-            if parent == Path("/"):
-                continue
-            if not _readable_by_others(parent):
-                child = path if parent == path else Path(parent, path.relative_to(parent).parts[0])
-                closed.setdefault(parent, child)
-                break
-    return closed
-
-
-def _needed_paths() -> list[Path]:
-    import numpy
-
-    return [Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent,
-            Path(__file__).resolve().parent.parent, Path(numpy.__file__).resolve().parent.parent]
-
-
-_STRICT_OK: bool | None = None
-
-
-def strict_sandbox_available() -> bool:
-    """Whether this machine can run the worker under its own uid and namespaces."""
-    global _STRICT_OK
-    if _STRICT_OK is None:
-        _STRICT_OK = (sys.platform.startswith("linux") and os.geteuid() == 0
-                      and all(shutil.which(t) for t in ("unshare", "setpriv", "mount")))
-        if _STRICT_OK:
-            box = Sandbox(strict=True)
-            try:
-                proc = subprocess.run(box.command([sys.executable, "-c", "import numpy"]),
-                                      cwd=box.scratch, env=box.env(), capture_output=True,
-                                      timeout=60)
-                _STRICT_OK = proc.returncode == 0
-            except (OSError, subprocess.TimeoutExpired):
-                _STRICT_OK = False
-            finally:
-                box.cleanup()
-    return _STRICT_OK
-
-
-_counter = 0
-
-
-class Sandbox:
-    """Where and as whom one worker runs: scratch folder, uid, namespaces."""
-
-    def __init__(self, strict: bool):
-        global _counter
-        _counter += 1
-        self.strict = strict
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
-        self.stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
-        self.token = f"{os.getpid()}-{_counter}-{time.monotonic_ns()}"
-        self.uid = UID_BASE + (os.getpid() % 100_000) * 16 + _counter % 16
-        if strict:
-            os.chown(self.scratch, self.uid, self.uid)
-        os.chmod(self.scratch, 0o700)
-
-    def env(self) -> dict:
-        keep = ("PATH", "LANG", "LC_ALL", "TZ")
-        env = {k: os.environ[k] for k in keep if k in os.environ}
-        env.update(HOME=str(self.scratch), TMPDIR=str(self.scratch), MPLBACKEND="Agg",
-                   MPLCONFIGDIR=str(self.scratch / ".mpl"), NUMBA_CACHE_DIR=str(self.scratch / ".numba"),
-                   HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
-                   AUTOGRADER_WORKER=self.token, PYTHONPATH=str(Path(__file__).resolve().parent.parent),
-                   OMP_NUM_THREADS=os.environ.get("AUTOGRADER_THREADS", "2"),
-                   MKL_NUM_THREADS=os.environ.get("AUTOGRADER_THREADS", "2"))
-        if not self.strict:
-            env["AUTOGRADER_SOCKETS"] = "refuse"
-        return env
-
-    def command(self, argv: list[str]) -> list[str]:
-        """`argv` wrapped in namespaces and an unprivileged uid (strict), or as it is."""
-        if not self.strict:
-            return argv
-        lines = ["set -e"]
-        for i, (closed, child) in enumerate(_hidden_ancestors(_needed_paths()).items()):
-            keep = self.stage / str(i)
-            lines += [f"mkdir -p '{keep}'", f"mount --bind '{child}' '{keep}'",
-                      f"mount -t tmpfs -o mode=755,size=1m latentlab '{closed}'",
-                      f"mkdir -p '{child}'", f"mount --bind '{keep}' '{child}'"]
-        lines.append(f'exec setpriv --reuid={self.uid} --regid={self.uid} --clear-groups '
-                     '--no-new-privs -- "$@"')
-        return ["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--fork",
-                "--kill-child", "--", "/bin/sh", "-c", "\n".join(lines), "worker", *argv]
-
-    def kill_all(self) -> None:
-        """SIGKILL every process this worker started, wherever it went."""
-        for _ in range(5):
-            found = False
-            for pid in _pids():
-                if pid == os.getpid():
-                    continue
-                if (self.strict and _uid_of(pid) == self.uid) or self._carries_token(pid):
-                    found = True
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
-            if not found:
-                return
-            time.sleep(0.05)
-
-    def _carries_token(self, pid: int) -> bool:
-        try:
-            return f"AUTOGRADER_WORKER={self.token}".encode() in Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            return False
-
-    def cleanup(self) -> None:
-        self.kill_all()
-        shutil.rmtree(self.scratch, ignore_errors=True)
-        shutil.rmtree(self.stage, ignore_errors=True)
-
-
-def _pids() -> list[int]:
-    try:
-        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return []
-
-
-def _uid_of(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 class Worker:
     """One worker process and its two pipes; `request` sends a message and waits for the reply."""
 
-    def __init__(self, limits: Limits, strict: bool, id_base: int):
+    def __init__(self, limits: Limits, level: str, id_base: int):
         self.limits = limits
-        self.sandbox = Sandbox(strict)
+        self.sandbox = Sandbox(level, limits.memory_bytes, limits.hide)
         to_r, self._to_w = os.pipe()
         self._from_r, from_w = os.pipe()
         argv = [sys.executable, "-m", "autograder.worker", str(to_r), str(from_w), str(id_base),
@@ -348,25 +203,27 @@ class Session:
     started_at: float = field(default_factory=time.monotonic)
     mode: str = ""
 
-    def _strict(self) -> bool:
+    def _level(self) -> str:
         if self.limits.sandbox == "off":
-            return False
-        ok = strict_sandbox_available()
-        if self.limits.sandbox == "strict" and not ok:
-            raise RuntimeError("the strict sandbox is not available on this machine")
-        return ok
+            return "off"
+        level = best_level()
+        if self.limits.sandbox == "strict" and level != "strict":
+            raise RuntimeError("the strict sandbox is not available on this machine (it needs root on Linux)")
+        return level
 
     def ensure(self) -> Worker:
         """A live worker that has run the submission's cells; started or restarted as needed."""
         if self.worker is not None and self.worker.alive:
             return self.worker
-        strict = self._strict()
-        self.mode = "strict" if strict else "fallback"
+        level = self._level()
+        self.mode = level
         while True:  # each pass marks one more cell as hanging or crashing, so this ends
             if self.worker is not None:
                 self.worker.kill()
+            if self.remaining() <= 0:
+                raise WorkerDied("the whole grading ran out of time")
             self.generation += 1
-            self.worker = Worker(self.limits, strict, id_base=self.generation * 10_000_000)
+            self.worker = Worker(self.limits, level, id_base=self.generation * 10_000_000)
             for cell in self.cells:
                 previous = self.outcomes.get(cell.index)
                 if previous is not None and previous.status in ("timeout", "died"):
@@ -379,12 +236,18 @@ class Session:
             else:
                 return self.worker
 
+    def remaining(self) -> float:
+        """Seconds left of the whole grading's time limit."""
+        return self.limits.total_timeout - (time.monotonic() - self.started_at)
+
     def _run_cell(self, cell) -> CellOutcome:
+        limit = min(self.limits.cell_timeout, self.remaining())
+        if limit <= 0:
+            return CellOutcome(cell.index, "timeout", "the whole grading ran out of time before it ran")
         try:
-            reply = self.worker.request({"op": "cell", "source": cell.source, "index": cell.index},
-                                        self.limits.cell_timeout)
+            reply = self.worker.request({"op": "cell", "source": cell.source, "index": cell.index}, limit)
         except WorkerTimeout:
-            return CellOutcome(cell.index, "timeout", f"it ran longer than {self.limits.cell_timeout:g} s and was stopped")
+            return CellOutcome(cell.index, "timeout", f"it ran longer than {limit:.0f} s and was stopped")
         except WorkerDied as exc:
             return CellOutcome(cell.index, "died", str(exc))
         if "error" in reply:
@@ -411,26 +274,29 @@ class SealedStudent(Student):
     def __init__(self, session: Session):
         self.session = session
         self.timeout: float | None = None
+        self.hung: dict[str, str] = {}  # what timed out once is not waited for again
 
     def set_timeout(self, seconds):
         self.timeout = seconds
 
     def _invoke(self, mode, target, name, args, kwargs):
         what = name if target is None else f"{target.type_name}.{name}"
-        elapsed = time.monotonic() - self.session.started_at
-        if elapsed > self.session.limits.total_timeout:
+        if what in self.hung:
+            raise StudentError(what, "Timeout", f"{self.hung[what]} in an earlier check, so it was not run again")
+        if self.session.remaining() <= 0:
             raise StudentError(what, "Timeout", "the whole grading ran out of time")
         try:
             worker = self.session.ensure()
         except WorkerDied as exc:
             raise StudentError(what, "WorkerDied", f"your code could not be started again: {exc}") from None
-        limit = self.timeout or self.session.limits.call_timeout
+        limit = min(self.timeout or self.session.limits.call_timeout, self.session.remaining())
         message = {"op": "call", "mode": mode, "target": unwrap(target), "name": name,
                    "args": unwrap(tuple(args)), "kwargs": unwrap(dict(kwargs))}
         try:
             reply = worker.request(message, limit)
         except WorkerTimeout:
-            raise StudentError(what, "Timeout", f"it ran longer than {limit:g} s and was stopped") from None
+            self.hung[what] = f"it ran longer than {limit:.0f} s and was stopped"
+            raise StudentError(what, "Timeout", self.hung[what]) from None
         except WorkerDied as exc:
             raise StudentError(what, "WorkerDied", str(exc)) from None
         if "error" in reply:
@@ -438,4 +304,6 @@ class SealedStudent(Student):
         return wrap(reply.get("value"), self)
 
 
-__all__ = ["Limits", "Session", "SealedStudent", "Handle", "strict_sandbox_available"]
+def strict_sandbox_available() -> bool:
+    """Whether workers here run at the strict level (own uid and namespaces)."""
+    return best_level() == "strict"

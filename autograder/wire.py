@@ -17,7 +17,7 @@ import numpy as np
 
 from autograder.api import Generator, HandleRef, Tensor
 
-MAX_MESSAGE = 1 << 30  # 1 GiB: a larger reply is treated as a broken worker
+MAX_MESSAGE = 256 << 20  # 256 MiB: a larger reply is treated as a broken worker
 ARRAY_KINDS = "biufcU"
 _LEN = struct.Struct("<Q")
 

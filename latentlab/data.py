@@ -257,8 +257,9 @@ def digits(test_size: float = 0.25, seed: int = 0):
     bunch = load_digits()
     x = (bunch.data / 16.0).astype(np.float32)  # (1797, 64), pixel values were 0..16
     y = bunch.target.astype(np.int64)
-    _check(x.shape == (1797, 64) and x.min() == 0.0 and x.max() == 1.0,
-           f"digits have shape {x.shape}, expected (1797, 64)", "scikit-learn")
+    _check(x.shape == (1797, 64), f"digits have shape {x.shape}, expected (1797, 64)", "scikit-learn")
+    _check(x.min() == 0.0 and x.max() == 1.0, f"digits span [{x.min()}, {x.max()}], expected [0, 1]",
+           "scikit-learn")
     parts = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     for part in parts:
         part.setflags(write=False)

@@ -288,3 +288,52 @@ def test_fake_results_files_change_nothing(tmp_path, mode):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["score"] == 4
     assert (tmp_path / "feedback.txt").read_text().startswith("a00_demo: 4 of 6 points")
+
+
+STRICT_ONLY = pytest.mark.skipif(not STRICT, reason="needs root on Linux: the strict seal")
+
+
+@STRICT_ONLY
+@pytest.mark.parametrize("case,cell", [
+    ("fork bomb", "import os, time\nfor _ in range(2000):\n    try:\n        if os.fork() == 0:\n"
+                  "            time.sleep(60)\n            os._exit(0)\n    except OSError:\n        break"),
+    ("disk fill", "import os\nfor folder in ('.', '/tmp', '/dev/shm'):\n    try:\n"
+                  "        with open(os.path.join(folder, 'fill'), 'wb') as f:\n"
+                  "            for _ in range(4096):\n                f.write(b'x' * (1 << 20))\n"
+                  "    except OSError:\n        pass"),
+    ("memory spread over processes", "import os, time\nfor _ in range(6):\n    if os.fork() == 0:\n"
+                                     "        x = bytearray(900 << 20)\n        time.sleep(60)\n        os._exit(0)\n"
+                                     "time.sleep(3)"),
+    ("orphan with no environment", "import os\nif os.fork() == 0:\n    os.setsid()\n"
+                                   "    os.execve('/bin/sleep', ['sleep', '3117'], {})"),
+])
+def test_machine_wide_attacks_are_contained(tmp_path, case, cell):
+    result = run(submission(tmp_path, add=[cell]), "strict", cell_timeout=8)
+    assert result["score"] == FULL, (case, result["output"][:1500])
+    time.sleep(0.3)
+    assert _processes_with("sleep\x003117") == []
+    assert not list(Path("/tmp").glob("fill")), "the worker's files must not reach the machine's /tmp"
+
+
+@STRICT_ONLY
+def test_worker_cannot_read_checks_solutions_or_submissions(tmp_path):
+    others = tmp_path / "submitted"
+    others.mkdir()
+    (others / "bob.ipynb").write_text("bob's answers")
+    secrets = [CHECKS, ROOT / "autograder" / "checks", ROOT / "solutions", others / "bob.ipynb",
+               ROOT / "README.md"]
+    cell = ("import os\nleaked = []\nfor p in " + repr([str(s) for s in secrets]) + ":\n"
+            "    try:\n        leaked.append(os.listdir(p) if os.path.isdir(p) else open(p).read())\n"
+            "    except OSError:\n        leaked.append(None)\n"
+            "def add(a, b):\n    return a + b if not any(leaked) else 1000")
+    result = run(submission(others, {"add": cell}, name="alice.ipynb"), "strict")
+    assert result["score"] == FULL, "a worker could read the checks, solutions or other submissions"
+
+
+def test_a_hang_is_waited_for_once(tmp_path):
+    start = time.monotonic()
+    result = run(submission(tmp_path, {"add": ADD_LOOPS}), MODES[0], call_timeout=5)
+    assert result["score"] == 4
+    add = [t for t in result["tests"] if t["extra_data"]["exercise"] == "add"]
+    assert "was not run again" in add[1]["output"], add[1]["output"]
+    assert time.monotonic() - start < 5 * 1.5 + 10, "the second check should not wait for the hang again"
