@@ -22,6 +22,9 @@ def run_bundle(tmp_path, notebook, monkeypatch):
         z.extractall(root)
     assert {"setup.sh", "run_autograder", "source/requirements.txt",
             "source/autograder/checks/a00_demo.py"} <= set(names)
+    assert not any(n.startswith(("source/solutions", "source/tests", "source/exercises")) for n in names)
+    runtime = (root / "source" / "requirements.txt").read_text()
+    assert "torch==" in runtime and "pytest==" in runtime and "jupyter-book" not in runtime
     (root / "submission").mkdir()
     if notebook is not None:
         shutil.copy(notebook, root / "submission" / "my_work.ipynb")
