@@ -62,6 +62,8 @@ class StudentError(Exception):
             return f"`{self.what}` did not finish in time: {self.message}"
         if self.kind == "WorkerDied":
             return f"`{self.what}` stopped the Python process that ran your code: {self.message}"
+        if self.kind == "NotPlainData":
+            return f"`{self.what}` returned a value the grader cannot take: {self.message}"
         if self.kind == "Missing":
             return f"`{self.what}` is not defined in your notebook: {self.message}"
         detail = f": {self.message}" if self.message else ""

@@ -18,6 +18,7 @@ import numpy as np
 from autograder.api import Generator, HandleRef, Tensor
 
 MAX_MESSAGE = 256 << 20  # 256 MiB: a larger reply is treated as a broken worker
+MAX_HEADER = 16 << 20  # 16 MiB of JSON: lists and dicts beyond this become Python objects by the GB
 ARRAY_KINDS = "biufcU"
 _LEN = struct.Struct("<Q")
 
@@ -103,6 +104,9 @@ def dumps(message: dict) -> bytes:
     """Encode a message (a dict of plain data) as bytes."""
     blobs: list[bytes] = []
     header = json.dumps(_encode(message, blobs), allow_nan=False).encode()
+    if len(header) > MAX_HEADER:
+        raise ValueError(f"the value holds {len(header) >> 20} MB of lists, tuples or dicts; "
+                         "return a numpy array instead")
     parts = [_LEN.pack(len(header)), header, _LEN.pack(len(blobs))]
     for blob in blobs:
         parts += [_LEN.pack(len(blob)), blob]
@@ -114,6 +118,8 @@ def loads(body: bytes) -> dict:
     """Decode the body of a message (after its length); ProtocolError if malformed."""
     try:
         (n,) = _LEN.unpack_from(body, 0)
+        if n > MAX_HEADER:
+            raise ProtocolError("the message's header is too large")
         header = json.loads(body[8:8 + n])
         pos = 8 + n
         (count,) = _LEN.unpack_from(body, pos)

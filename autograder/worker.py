@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
         try:
             send(reply)
         except (TypeError, ValueError) as exc:
-            send({"id": rid, "error": {"what": "the reply", "kind": "NotPlainData", "trace": "",
+            send({"id": rid, "error": {"what": str(request.get("name", "the cell")), "kind": "NotPlainData", "trace": "",
                                        "message": str(exc)}})
 
 
