@@ -107,6 +107,8 @@ BAD = {
         ["import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: int\n"
          "builtins.abs = lambda x: 0\nbuiltins.AssertionError = Exception"], 4),
     "test cells deleted": ({}, [], FULL),
+    "huge list returned": ({"scale_rows": "def scale_rows(x, w):\n    return list(range(3_000_000))"}, [], 4),
+    "huge array returned": ({"scale_rows": "def scale_rows(x, w):\n    return np.ones(40_000_000)"}, [], 4),
     "printed fake score": ({"add": "def add(a, b):\n    return 0"},
                            ['print(\'{"score": 100, "tests": []}\')\nprint("a00_demo: 6 of 6 points")'], 4),
 }
