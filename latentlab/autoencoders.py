@@ -1,13 +1,11 @@
 """Chapter 2's reference autoencoder: an MLP built from layer sizes, its training loop, PCA
-baselines, latent retrieval and a digit plot.
+baselines, latent retrieval and the distance of images to the nearest real digit.
 
 Images are flattened digits `x` (n, 64) with pixel values in [0, 1]; every error is the mean
 squared error per pixel.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -100,21 +98,23 @@ def pca_reconstruction(x_train, x, latent_dim):
 
 def label_agreement(z, y, k=1):
     """Mean fraction of each point's k nearest neighbours in z (n, m), not itself, with its label y (n,)."""
+    return float(same_label_neighbours(z, y, k).mean())
+
+
+def same_label_neighbours(z, y, k=1):
+    """Per point of z (n, m), the fraction (n,) of its k nearest neighbours, not itself, labelled like it."""
     from sklearn.neighbors import NearestNeighbors
 
     _, idx = NearestNeighbors(n_neighbors=k).fit(z).kneighbors()  # (n, k), the point itself left out
     y = np.asarray(y)
-    return float((y[idx] == y[:, None]).mean())
+    return (y[idx] == y[:, None]).mean(axis=1)
 
 
-def show_digits(ax, images, ncols, title=""):
-    """Draw images (n, 64) as a grid of 8x8 tiles on `ax`, dark strokes on white."""
-    images = np.asarray(images, dtype=np.float64).reshape(-1, 8, 8)
-    nrows = math.ceil(len(images) / ncols)
-    grid = np.full((nrows * 9 - 1, ncols * 9 - 1), 0.12)  # faint lines between tiles
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        grid[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = img
-    ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title(title)
-    ax.set_axis_off()
+def distance_to_real(images, reference):
+    """Mean over images (n, d) of the MSE per pixel to the nearest row of reference (m, d): a float."""
+    from sklearn.neighbors import NearestNeighbors
+
+    reference = np.asarray(reference, dtype=np.float64)
+    dist, _ = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(
+        np.asarray(images, dtype=np.float64))  # (n, 1) Euclidean distances
+    return float(np.mean(dist[:, 0] ** 2) / reference.shape[1])

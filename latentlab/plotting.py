@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+
+def show_images(ax, images, ncols, title=""):
+    """Draw images (n, 64) on `ax` as a grid of 8x8 tiles, dark strokes on white."""
+    images = np.asarray(images, dtype=np.float64).reshape(-1, 8, 8)
+    nrows = math.ceil(len(images) / ncols)
+    grid = np.full((nrows * 9 - 1, ncols * 9 - 1), 0.12)  # faint lines between tiles
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        grid[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = img
+    ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return ax
 
 
 def grouped_bars(ax, labels, series, ylabel, title, width=0.8):

@@ -1,4 +1,4 @@
-"""Chapter 3's reference variational autoencoder: model, loss, training loop and plots.
+"""Chapter 3's reference variational autoencoder: model, loss, training loop and evaluation.
 
 Everything works on flattened images `x` (n, input_dim) with pixel values in [0, 1] and a
 Bernoulli decoder whose output `x_hat` holds per-pixel probabilities.
@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
+
+from latentlab.autoencoders import decode, mlp
 
 
 def reparameterize(mu, logvar, generator=None):
@@ -33,24 +35,15 @@ def negative_elbo(x, x_hat, mu, logvar, beta=1.0):
     return recon + beta * kl, recon, kl
 
 
-def _mlp(sizes):
-    """Linear layers of the given widths with ReLU between them."""
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
 class VAE(nn.Module):
     """MLP encoder x (n, input_dim) -> (mu, logvar) (n, latent_dim); decoder z -> x_hat."""
 
-    def __init__(self, input_dim=64, latent_dim=2, hidden_dim=128):
+    def __init__(self, input_dim=64, latent_dim=2, hidden_dim=128, seed=0):
         super().__init__()
+        torch.manual_seed(seed)  # the initial weights depend on `seed` only
         self.input_dim, self.latent_dim = input_dim, latent_dim
-        self.encoder = _mlp([input_dim, hidden_dim, hidden_dim, 2 * latent_dim])
-        self.decoder = _mlp([latent_dim, hidden_dim, hidden_dim, input_dim])
+        self.encoder = mlp([input_dim, hidden_dim, hidden_dim, 2 * latent_dim])
+        self.decoder = mlp([latent_dim, hidden_dim, hidden_dim, input_dim])
 
     def encode(self, x):
         """(mu, logvar), each (n, latent_dim)."""
@@ -67,40 +60,10 @@ class VAE(nn.Module):
         return self.decode(reparameterize(mu, logvar, generator)), mu, logvar
 
 
-class Autoencoder(nn.Module):
-    """Chapter 2's deterministic autoencoder with the same layers: x -> z -> x_hat."""
-
-    def __init__(self, input_dim=64, latent_dim=2, hidden_dim=128):
-        super().__init__()
-        self.input_dim, self.latent_dim = input_dim, latent_dim
-        self.encoder = _mlp([input_dim, hidden_dim, hidden_dim, latent_dim])
-        self.decoder = _mlp([latent_dim, hidden_dim, hidden_dim, input_dim])
-
-    def encode(self, x):
-        """(z, None): the code (n, latent_dim) and no variance."""
-        return self.encoder(x), None
-
-    def decode(self, z):
-        """x_hat (n, input_dim) in (0, 1)."""
-        return torch.sigmoid(self.decoder(z))
-
-    def forward(self, x, generator=None):
-        """(x_hat, z, None)."""
-        z = self.encoder(x)
-        return self.decode(z), z, None
-
-
-def make_model(kind="vae", input_dim=64, latent_dim=2, hidden_dim=128, seed=0):
-    """A freshly initialised `VAE` or `Autoencoder`, its weights set by `seed`."""
-    torch.manual_seed(seed)
-    cls = {"vae": VAE, "ae": Autoencoder}[kind]
-    return cls(input_dim, latent_dim, hidden_dim)
-
-
 def train(model, x, num_epochs=30, batch_size=64, lr=3e-3, beta=1.0, seed=0, progress=True):
-    """Adam on the negative ELBO (or on the reconstruction alone for an Autoencoder).
+    """Adam on the negative ELBO of a VAE over shuffled minibatches of x (n, input_dim) in [0, 1].
 
-    x is (n, input_dim) in [0, 1]; returns per-step lists {"loss", "recon", "kl"}.
+    Returns per-step lists {"loss", "recon", "kl"}.
     """
     x = torch.from_numpy(np.array(x, dtype=np.float32))
     generator = torch.Generator().manual_seed(seed)
@@ -108,16 +71,11 @@ def train(model, x, num_epochs=30, batch_size=64, lr=3e-3, beta=1.0, seed=0, pro
     steps = num_epochs * math.ceil(len(x) / batch_size)
     history = {"loss": [], "recon": [], "kl": []}
     model.train()
-    desc = type(model).__name__ + (f" beta={beta:g}" if isinstance(model, VAE) else "")
-    with tqdm(total=steps, desc=desc, disable=not progress, mininterval=0.5) as bar:
+    with tqdm(total=steps, desc=f"VAE beta={beta:g}", disable=not progress, mininterval=0.5) as bar:
         for _ in range(num_epochs):
             for idx in torch.randperm(len(x), generator=generator).split(batch_size):
                 x_hat, mu, logvar = model(x[idx], generator)
-                if logvar is None:
-                    recon = F.binary_cross_entropy(x_hat, x[idx], reduction="sum") / len(idx)
-                    loss, kl = recon, torch.zeros(())
-                else:
-                    loss, recon, kl = negative_elbo(x[idx], x_hat, mu, logvar, beta)
+                loss, recon, kl = negative_elbo(x[idx], x_hat, mu, logvar, beta)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -138,21 +96,11 @@ def evaluate(model, x, seed=0):
     """
     x = torch.from_numpy(np.array(x, dtype=np.float32))
     mu, logvar = model.encode(x)
-    if logvar is None:
-        z, kl = mu, torch.zeros(mu.shape[1])
-    else:
-        z = reparameterize(mu, logvar, torch.Generator().manual_seed(seed))
-        kl = gaussian_kl(mu, logvar).mean(dim=0)
+    z = reparameterize(mu, logvar, torch.Generator().manual_seed(seed))
+    kl = gaussian_kl(mu, logvar).mean(dim=0)
     distortion = F.binary_cross_entropy(model.decode(z), x, reduction="sum").item() / len(x)
     return {"mu": mu.numpy(), "distortion": distortion, "kl_per_dim": kl.numpy(),
             "rate": float(kl.sum())}
-
-
-def distance_to_real(images, reference):
-    """Mean over images (n, 64) of the MSE per pixel to the nearest image of reference (m, 64)."""
-    a = torch.from_numpy(np.array(images, dtype=np.float32))
-    b = torch.from_numpy(np.array(reference, dtype=np.float32))
-    return float((torch.cdist(a, b).min(dim=1).values ** 2).mean() / a.shape[1])
 
 
 def active_units(mu, threshold=0.01):
@@ -160,25 +108,6 @@ def active_units(mu, threshold=0.01):
     return int((np.var(np.asarray(mu), axis=0) > threshold).sum())
 
 
-def image_grid(images, ncols, pad=1):
-    """Tile images (n, 64) as 8x8 tiles, `pad` blank pixels apart, into one 2-D array."""
-    images = np.asarray(images).reshape(-1, 8, 8)
-    nrows = math.ceil(len(images) / ncols)
-    grid = np.zeros((nrows * (8 + pad) - pad, ncols * (8 + pad) - pad))
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        grid[r * (8 + pad):r * (8 + pad) + 8, c * (8 + pad):c * (8 + pad) + 8] = img
-    return grid
-
-
-def show_images(ax, images, ncols, title=""):
-    """Draw images (n, 64) on `ax` as a tiled grid, dark strokes on white."""
-    ax.imshow(image_grid(images, ncols), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title(title)
-    ax.set_axis_off()
-
-
-@torch.no_grad()
 def decoded_manifold(model, n=15, span=(0.03, 0.97)):
     """Decode an n x n grid of latent points at Gaussian quantiles `span`: (n * n, input_dim).
 
@@ -186,7 +115,6 @@ def decoded_manifold(model, n=15, span=(0.03, 0.97)):
     """
     from scipy.stats import norm
 
-    values = norm.ppf(np.linspace(*span, n)).astype(np.float32)  # (n,)
+    values = norm.ppf(np.linspace(*span, n))  # (n,)
     z1, z2 = np.meshgrid(values, values[::-1])
-    z = torch.from_numpy(np.stack([z1.ravel(), z2.ravel()], axis=1))  # (n * n, 2)
-    return model.decode(z).numpy()
+    return decode(model, np.stack([z1.ravel(), z2.ravel()], axis=1))  # from z (n * n, 2)

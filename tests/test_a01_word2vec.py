@@ -185,3 +185,46 @@ def test_every_check_is_targeted_by_a_mistake():
     assert checks == targeted, f"checks with no mistake that makes them fail: {sorted(checks - targeted)}"
 
 
+
+
+# Odd but plain return values: each check must fail by assertion with a message, never error
+# (and never pass on an empty answer); a NotImplementedError must still reach the report as is.
+ODD_RETURNS = {
+    "3CosAdd returns no words, against the exclusion check": (
+        "test_3cosadd_never_returns_a_query_word", "analogy_3cosadd", []),
+    "3CosMul returns no words, against the exclusion check": (
+        "test_3cosmul_never_returns_a_query_word", "analogy_3cosmul", []),
+    "3CosMul returns no words, against the epsilon check": (
+        "test_3cosmul_default_eps_is_0_001", "analogy_3cosmul", []),
+    "3CosMul returns a word outside the vocabulary": (
+        "test_3cosmul_default_eps_is_0_001", "analogy_3cosmul", [("qwzxv", 0.5)] * 5),
+    "top_k returns no words, against the exclusion check": (
+        "test_top_k_never_returns_excluded_words", "top_k", []),
+    "top_k returns no words, against the zero-row check": (
+        "test_top_k_zero_rows_give_no_nan", "top_k", []),
+    "accuracy returns a dict with keys of mixed types": (
+        "test_accuracy_skips_out_of_vocabulary_questions", "analogy_accuracy", {1: 0.5, "sections": {}}),
+}
+
+
+def _returns(value):
+    return lambda *args, **kwargs: value
+
+
+def _not_implemented(*args, **kwargs):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("case", list(ODD_RETURNS))
+def test_odd_return_fails_with_a_message(case):
+    check_name, function, value = ODD_RETURNS[case]
+    with pytest.raises(AssertionError) as failure:
+        getattr(checks_module(A), check_name)(LocalStudent({function: _returns(value)}))
+    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
+
+
+@pytest.mark.parametrize("check_name, function", sorted({(c, f) for c, f, _ in ODD_RETURNS.values()}))
+def test_not_implemented_reaches_the_report(check_name, function):
+    with pytest.raises(StudentError) as failure:
+        getattr(checks_module(A), check_name)(LocalStudent({function: _not_implemented}))
+    assert failure.value.kind == "NotImplementedError"

@@ -3,8 +3,11 @@ a few more lose points with a message, and the notebook's points match the check
 
 
 import pytest
+import torch
 
-from tests.helpers import exercise_namespace, lost_points, score, solution_namespace
+from autograder.api import StudentError
+from autograder.local import LocalStudent
+from tests.helpers import checks_module, exercise_namespace, lost_points, score, solution_namespace
 
 A = "a02_autoencoders"
 
@@ -116,3 +119,59 @@ def test_targeted_mistake_fails_its_check(mistake):
     assert failed[check_name].message.strip(), f"{mistake}: {check_name} failed without a message"
 
 
+
+
+class _Flat(torch.nn.Module):
+    """A fake Autoencoder whose codes are all 0 and whose pixels all equal `fill`."""
+
+    fill = 0.5
+
+    def __init__(self, sizes, seed=0):
+        super().__init__()
+        self.sizes, self.latent_dim = sizes, sizes[-1]
+
+    def encode(self, x):
+        return torch.zeros(len(x), self.latent_dim)
+
+    def decode(self, z):
+        return torch.full((len(z), self.sizes[0]), self.fill)
+
+    def forward(self, x):
+        return self.decode(self.encode(x))
+
+
+class _NaN(_Flat):
+    fill = float("nan")
+
+
+# Odd but plain return values: each check must fail by assertion with a message, never error
+# (and never pass on a degenerate model); a NotImplementedError must still reach the report as is.
+ODD_RETURNS = {
+    "a constant model, against the bottleneck check": (
+        "test_forward_goes_through_the_bottleneck", {"Autoencoder": _Flat}),
+    "a constant model, against the linear-span check": (
+        "test_linear_autoencoder_reconstructions_span_latent_dim", {"Autoencoder": _Flat}),
+    "a model giving NaN, against the linear-span check (an SVD of NaN raises)": (
+        "test_linear_autoencoder_reconstructions_span_latent_dim", {"Autoencoder": _NaN}),
+    "a training loop that trains nothing, against the seed check": (
+        "test_same_seed_same_history", {"train_autoencoder": lambda model, x, num_epochs, **kw: [1.0] * num_epochs}),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_RETURNS))
+def test_odd_return_fails_with_a_message(case):
+    check_name, functions = ODD_RETURNS[case]
+    with pytest.raises(AssertionError) as failure:
+        getattr(checks_module(A), check_name)(LocalStudent({**exercise_namespace(A), **functions}))
+    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
+
+
+def _not_implemented(*args, **kwargs):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("check_name", sorted({c for c, _ in ODD_RETURNS.values()}))
+def test_not_implemented_reaches_the_report(check_name):
+    with pytest.raises(StudentError) as failure:
+        getattr(checks_module(A), check_name)(LocalStudent({"Autoencoder": _not_implemented}))
+    assert failure.value.kind == "NotImplementedError"

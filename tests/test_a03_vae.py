@@ -7,9 +7,13 @@ mutant also goes through `lost_points` on the whole notebook.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import torch
 
-from tests.helpers import exercise_namespace, lost_points, score, solution_namespace
+from autograder.api import StudentError
+from autograder.local import LocalStudent
+from tests.helpers import checks_module, exercise_namespace, lost_points, score, solution_namespace
 
 A = "a03_vae"
 
@@ -101,3 +105,40 @@ def test_mistake_loses_points_in_the_whole_notebook():
     assert all(r.message for r in failed)
 
 
+
+
+def _returns(value):
+    return lambda *args, **kwargs: value
+
+
+def _not_implemented(*args, **kwargs):
+    raise NotImplementedError
+
+
+# Odd but plain return values: each check must fail by assertion with a message, never error
+# (and never pass on a degenerate answer); a NotImplementedError must still reach the report as is.
+ODD_RETURNS = {
+    "a KL of zeros everywhere": (
+        "test_gaussian_kl_is_zero_at_the_prior_and_never_negative", "gaussian_kl",
+        lambda mu, logvar: torch.zeros_like(mu)),
+    "a loss returned as an array of text": (
+        "test_negative_elbo_matches_bce_plus_kl", "negative_elbo", _returns((np.array("one"),) * 3)),
+    "samples of NaN": (
+        "test_reparameterize_sample_moments", "reparameterize",
+        lambda mu, logvar, generator: torch.full_like(mu, float("nan"))),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_RETURNS))
+def test_odd_return_fails_with_a_message(case):
+    check_name, function, fake = ODD_RETURNS[case]
+    with pytest.raises(AssertionError) as failure:
+        getattr(checks_module(A), check_name)(LocalStudent({function: fake}))
+    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
+
+
+@pytest.mark.parametrize("check_name, function", sorted((c, f) for c, f, _ in ODD_RETURNS.values()))
+def test_not_implemented_reaches_the_report(check_name, function):
+    with pytest.raises(StudentError) as failure:
+        getattr(checks_module(A), check_name)(LocalStudent({function: _not_implemented}))
+    assert failure.value.kind == "NotImplementedError"

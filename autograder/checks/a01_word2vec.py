@@ -100,9 +100,12 @@ def _synthetic(seed: int, n: int = 12, d: int = 4):
 # --- shared validation --------------------------------------------------------------------
 
 
-def _pairs(value, what: str) -> list:
-    """Validate a list of (word, score) pairs and return it as [(str, float)]."""
+def _pairs(value, what: str, k: int) -> list:
+    """Validate a list of exactly k (word, score) pairs and return it as [(str, float)]."""
     expect_type(value, (list, tuple), what)
+    if len(value) != k:
+        raise AssertionError(f"exactly k: {what} should return k = {k} (word, score) pairs, best "
+                             f"first; it returned {len(value)}")
     out = []
     for item in value:
         if type(item) not in (list, tuple) or len(item) != 2:
@@ -131,7 +134,8 @@ def _result(value, what: str) -> dict:
     for key, kinds in [("accuracy", (float, int)), ("correct", int), ("incorrect", int),
                        ("skipped", int), ("sections", dict)]:
         if key not in value:
-            raise AssertionError(f"{what} should be a dict with the key {key!r}; it has {sorted(value)}")
+            keys = ", ".join(sorted(repr(k) for k in value))
+            raise AssertionError(f"{what} should be a dict with the key {key!r}; it has the keys [{keys}]")
         expect_type(value[key], kinds, f"{what}[{key!r}]")
     for name, sec in value["sections"].items():
         expect_type(sec, dict, f"{what}['sections'][{name!r}]")
@@ -179,6 +183,17 @@ def _raises_key_error(student, what: str, name: str, *args, **kwargs) -> None:
         return
     raise AssertionError(f"out of vocabulary: {what} should raise KeyError for a word that is not in "
                          f"`words`; it returned {got!r:.200}")
+
+
+def _never_returns_a_query_word(student, name: str) -> None:
+    """Assert that the learner's analogy function `name` never answers a, b or c (k=10 on GloVe)."""
+    x, words, _ = _glove(SMALL)
+    for a, b, c in QUESTIONS:
+        what = f"{name}('{a}', '{b}', '{c}', x, words, k=10)"
+        leaked = [w for w, _ in _pairs(student.call(name, a, b, c, x, list(words), k=10), what, 10)
+                  if w in (a, b, c)]
+        assert not leaked, (f"exclusion: the answer is never one of the three query words (gensim "
+                            f"excludes them); {what} returned {leaked}")
 
 
 # --- normalize_rows ---------------------------------------------------------------------------
@@ -277,7 +292,7 @@ def test_cosine_similarity_zero_vectors_give_zero(student):
 def test_top_k_matches_gensim_most_similar(student):
     x, words, kv = _glove(SMALL)
     for word in ["dog", "france", "computer", "river"]:
-        got = _pairs(student.call("top_k", word, x, list(words), k=10), f"top_k('{word}', x, words, k=10)")
+        got = _pairs(student.call("top_k", word, x, list(words), k=10), f"top_k('{word}', x, words, k=10)", 10)
         _same_pairs(got, kv.most_similar(word, topn=10), f"top_k('{word}', x, words, k=10)",
                     "nearest neighbours like gensim's most_similar")
 
@@ -288,8 +303,7 @@ def test_top_k_returns_exactly_k_best_first(student):
     kv = _kv(x, words)
     v = np.random.default_rng(5).normal(size=6).astype(np.float32)
     for k in (1, 3, 7):
-        got = _pairs(student.call("top_k", v, x, words, k=k), f"top_k(v, x, words, k={k})")
-        assert len(got) == k, f"exactly k: top_k(v, x, words, k={k}) should return {k} pairs; got {len(got)}"
+        got = _pairs(student.call("top_k", v, x, words, k=k), f"top_k(v, x, words, k={k})", k)
         _same_pairs(got, kv.most_similar(positive=[v], topn=k), f"top_k(v, x, words, k={k})",
                     "the k best, best first (no word skipped, none added)")
 
@@ -300,14 +314,14 @@ def test_top_k_never_returns_excluded_words(student):
     v = x[3] + 0.1 * x[5]  # nearest to w3, then probably w5
     exclude = ["w3", "w5", "w8"]
     got = _pairs(student.call("top_k", v, x, words, k=6, exclude=exclude),
-                 "top_k(v, x, words, k=6, exclude=['w3', 'w5', 'w8'])")
+                 "top_k(v, x, words, k=6, exclude=['w3', 'w5', 'w8'])", 6)
     leaked = [w for w, _ in got if w in exclude]
     assert not leaked, f"exclusion: top_k should never return a word of `exclude`; it returned {leaked}"
     ranked = _kv(x, words).most_similar(positive=[v], topn=len(words))
     want = [(w, s) for w, s in ranked if w not in exclude][:6]
     _same_pairs(got, want, "top_k(v, x, words, k=6, exclude=['w3', 'w5', 'w8'])",
                 "exclusion keeps exactly k of the remaining words")
-    got = _pairs(student.call("top_k", "w3", x, words, k=4), "top_k('w3', x, words, k=4)")
+    got = _pairs(student.call("top_k", "w3", x, words, k=4), "top_k('w3', x, words, k=4)", 4)
     assert "w3" not in [w for w, _ in got], (
         "exclusion: when the query is a word, that word itself should not be returned (like gensim's "
         f"most_similar); top_k('w3', ...) returned {[w for w, _ in got]}")
@@ -317,7 +331,7 @@ def test_top_k_never_returns_excluded_words(student):
 def test_top_k_breaks_ties_by_frequency_order(student):
     x = np.array([[0.0, 1.0], [1.0, 0.0], [0.6, 0.8], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
     words = ["w0", "w1", "w2", "w3", "w4", "w5", "w6"]
-    got = _pairs(student.call("top_k", np.array([1.0, 0.0]), x, words, k=5), "top_k([1, 0], x, words, k=5)")
+    got = _pairs(student.call("top_k", np.array([1.0, 0.0]), x, words, k=5), "top_k([1, 0], x, words, k=5)", 5)
     want = ["w1", "w3", "w5", "w2", "w0"]
     assert [w for w, _ in got] == want, (
         "ties: words with equal cosines should keep the vocabulary order (lower index, i.e. more "
@@ -335,7 +349,7 @@ def test_top_k_unknown_word_raises_key_error(student):
 def test_top_k_ignores_unknown_excluded_words(student):
     x, words = _synthetic(7, n=10, d=4)
     got = _pairs(student.call("top_k", "w2", x, words, k=3, exclude=["not-a-word", "w0"]),
-                 "top_k('w2', x, words, k=3, exclude=['not-a-word', 'w0'])")
+                 "top_k('w2', x, words, k=3, exclude=['not-a-word', 'w0'])", 3)
     ranked = _kv(x, words).most_similar("w2", topn=len(words))
     _same_pairs(got, [(w, s) for w, s in ranked if w != "w0"][:3],
                 "top_k('w2', x, words, k=3, exclude=['not-a-word', 'w0'])",
@@ -347,7 +361,7 @@ def test_top_k_zero_rows_give_no_nan(student):
     x, words = _synthetic(8, n=8, d=3)
     x = x.copy()
     x[2] = 0.0
-    got = _pairs(student.call("top_k", "w0", x, words, k=7), "top_k('w0', x, words, k=7), x[2] = 0")
+    got = _pairs(student.call("top_k", "w0", x, words, k=7), "top_k('w0', x, words, k=7), x[2] = 0", 7)
     scores = {w: s for w, s in got}
     assert not any(np.isnan(s) for s in scores.values()), (
         f"zero vectors: a zero row should get cosine 0, never NaN; top_k returned {got}")
@@ -363,7 +377,7 @@ def test_3cosadd_matches_gensim_most_similar(student):
     x, words, kv = _glove(SMALL)
     for a, b, c in QUESTIONS:
         what = f"analogy_3cosadd('{a}', '{b}', '{c}', x, words, k=5)"
-        got = _pairs(student.call("analogy_3cosadd", a, b, c, x, list(words), k=5), what)
+        got = _pairs(student.call("analogy_3cosadd", a, b, c, x, list(words), k=5), what, 5)
         _same_pairs(got, kv.most_similar(positive=[b, c], negative=[a], topn=5), what,
                     "3CosAdd like gensim's most_similar(positive=[b, c], negative=[a])")
 
@@ -378,23 +392,16 @@ def test_3cosadd_offset_is_b_minus_a_plus_c(student):
     words = ["a", "b", "c", *planted] + [f"w{i}" for i in range(8)]
     x = np.vstack([a, b, c, *planted.values(), rng.normal(size=(8, 6))]).astype(np.float32)
     got = _pairs(student.call("analogy_3cosadd", "a", "b", "c", x, words, k=1),
-                 "analogy_3cosadd('a', 'b', 'c', x, words)")
-    assert got and got[0][0] == "b-a+c", (
+                 "analogy_3cosadd('a', 'b', 'c', x, words, k=1)", 1)
+    assert got[0][0] == "b-a+c", (
         "offset sign: the target is b_hat - a_hat + c_hat (the offset from a to b, added to c). In a "
         "small vocabulary with a word planted at each signed combination, the answer should be "
-        f"'b-a+c'; you returned {got[0][0] if got else 'nothing'!r}")
+        f"'b-a+c'; you returned {got[0][0]!r}")
 
 
 @graded("analogy_3cosadd", points=1)
 def test_3cosadd_never_returns_a_query_word(student):
-    x, words, _ = _glove(SMALL)
-    for a, b, c in QUESTIONS:
-        got = _pairs(student.call("analogy_3cosadd", a, b, c, x, list(words), k=10),
-                     f"analogy_3cosadd('{a}', '{b}', '{c}', x, words, k=10)")
-        leaked = [w for w, _ in got if w in (a, b, c)]
-        assert not leaked, (
-            f"exclusion: the answer is never one of the three query words (gensim excludes them); "
-            f"analogy_3cosadd('{a}', '{b}', '{c}', ..., k=10) returned {leaked}")
+    _never_returns_a_query_word(student, "analogy_3cosadd")
 
 
 @graded("analogy_3cosadd", points=1, hidden=True)
@@ -403,7 +410,7 @@ def test_3cosadd_normalises_before_combining(student):
     kv = _kv(x, words)
     for a, b, c in [("w0", "w1", "w2"), ("w3", "w5", "w7"), ("w10", "w4", "w6")]:
         what = f"analogy_3cosadd('{a}', '{b}', '{c}', x, words, k=3) on vectors of very different lengths"
-        got = _pairs(student.call("analogy_3cosadd", a, b, c, x, words, k=3), what)
+        got = _pairs(student.call("analogy_3cosadd", a, b, c, x, words, k=3), what, 3)
         _same_pairs(got, kv.most_similar(positive=[b, c], negative=[a], topn=3), what,
                     "unit vectors first: combine b_hat - a_hat + c_hat from normalised vectors (a long "
                     "vector must not dominate), then rank by cosine")
@@ -424,7 +431,7 @@ def test_3cosmul_matches_gensim_most_similar_cosmul(student):
     x, words, kv = _glove(SMALL)
     for a, b, c in QUESTIONS:
         what = f"analogy_3cosmul('{a}', '{b}', '{c}', x, words, k=5, eps=1e-6)"
-        got = _pairs(student.call("analogy_3cosmul", a, b, c, x, list(words), k=5, eps=1e-6), what)
+        got = _pairs(student.call("analogy_3cosmul", a, b, c, x, list(words), k=5, eps=1e-6), what, 5)
         _same_pairs(got, kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=5), what,
                     "3CosMul like gensim's most_similar_cosmul(positive=[b, c], negative=[a])")
 
@@ -434,7 +441,7 @@ def test_3cosmul_shifts_cosines_to_0_1(student):
     x, words = _synthetic(11, n=10, d=3)  # in 3 dimensions many cosines are negative
     kv = _kv(x, words)
     what = "analogy_3cosmul('w0', 'w1', 'w2', x, words, k=7, eps=1e-6), every candidate"
-    got = _pairs(student.call("analogy_3cosmul", "w0", "w1", "w2", x, words, k=7, eps=1e-6), what)
+    got = _pairs(student.call("analogy_3cosmul", "w0", "w1", "w2", x, words, k=7, eps=1e-6), what, 7)
     negative = [(w, round(s, 4)) for w, s in got if s < 0]
     assert not negative, (
         "cosines shifted to [0, 1]: with s(w, y) = (1 + cos(w, y)) / 2 every factor is in [0, 1], so no "
@@ -448,10 +455,13 @@ def test_3cosmul_default_eps_is_0_001(student):
     x, words, kv = _glove(SMALL)
     a, b, c = "man", "king", "woman"
     what = f"analogy_3cosmul('{a}', '{b}', '{c}', x, words, k=5) with the default eps"
-    got = _pairs(student.call("analogy_3cosmul", a, b, c, x, list(words), k=5), what)
-    s = {w: (1 + kv.cosine_similarities(x[words.index(w)], x)) / 2 for w in (a, b, c)}  # (n,) each
+    got = _pairs(student.call("analogy_3cosmul", a, b, c, x, list(words), k=5), what, 5)
+    s = {w: (1 + kv.cosine_similarities(x[kv.key_to_index[w]], x)) / 2 for w in (a, b, c)}  # (n,) each
     for word, score in got:
-        i = words.index(word)
+        i = kv.key_to_index.get(word)
+        assert i is not None, (
+            f"vocabulary: {what} returned {word!r}, which is not one of `words`; every answer "
+            "should be a word of the vocabulary, scored from its row of x")
         want = float(s[b][i] * s[c][i] / (s[a][i] + 1e-3))
         assert abs(score - want) <= 2e-5 * abs(want), (
             f"epsilon: with the default eps = 0.001 (Levy & Goldberg 2014) the score of '{word}' is "
@@ -465,7 +475,7 @@ def test_3cosmul_stays_finite_when_a_word_points_away_from_a(student):
     x = np.array([a, b, c, [-2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.6, 0.8]])
     words = ["a", "b", "c", "anti-a", "y", "z", "yz"]
     what = "analogy_3cosmul('a', 'b', 'c', x, words, k=4), where 'anti-a' = -2 a"
-    got = _pairs(student.call("analogy_3cosmul", "a", "b", "c", x, words, k=4), what)
+    got = _pairs(student.call("analogy_3cosmul", "a", "b", "c", x, words, k=4), what, 4)
     scores = dict(got)
     assert all(np.isfinite(s) for s in scores.values()), (
         "epsilon: s(w, a) is 0 for a word pointing exactly away from a, and eps keeps the score "
@@ -477,14 +487,7 @@ def test_3cosmul_stays_finite_when_a_word_points_away_from_a(student):
 
 @graded("analogy_3cosmul", points=1, hidden=True)
 def test_3cosmul_never_returns_a_query_word(student):
-    x, words, _ = _glove(SMALL)
-    for a, b, c in QUESTIONS:
-        got = _pairs(student.call("analogy_3cosmul", a, b, c, x, list(words), k=10),
-                     f"analogy_3cosmul('{a}', '{b}', '{c}', x, words, k=10)")
-        leaked = [w for w, _ in got if w in (a, b, c)]
-        assert not leaked, (
-            f"exclusion: the answer is never one of the three query words (gensim excludes them); "
-            f"analogy_3cosmul('{a}', '{b}', '{c}', ..., k=10) returned {leaked}")
+    _never_returns_a_query_word(student, "analogy_3cosmul")
 
 
 @graded("analogy_3cosmul", points=1, hidden=True)

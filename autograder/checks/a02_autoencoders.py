@@ -285,6 +285,9 @@ def test_forward_goes_through_the_bottleneck(student):
     z = expect_array(model.call("encode", _f32(x)), "encode(x) for x (8, 10)", shape=(8, 2))
     via_code = expect_array(model.call("decode", _f32(z)), "decode(z) for z (8, 2)", shape=(8, 10))
     x_hat = expect_array(model.call("forward", _f32(x)), "forward(x) for x (8, 10)", shape=(8, 10))
+    assert not np.allclose(z, z[0]), (
+        "encode(x) gave the same code to 8 different inputs: the code z should depend on x (even "
+        f"an untrained model's random weights map different inputs apart); got z[0] = {z[0].tolist()}")
     gap = np.abs(x_hat - via_code).max()
     assert gap < 1e-5, (
         "forward(x) should be decode(encode(x)): everything the model knows about x must pass "
@@ -298,8 +301,14 @@ def test_linear_autoencoder_reconstructions_span_latent_dim(student):
     model = student.new("Autoencoder", [6, 2], seed=0)
     x_hat = expect_array(model.call("forward", _f32(x)), "Autoencoder([6, 2]).forward(x) for x (20, 6)",
                          shape=(20, 6))
+    assert np.isfinite(x_hat).all(), (
+        f"Autoencoder([6, 2]).forward(x) should give finite numbers; got {np.round(x_hat[0], 4).tolist()} "
+        "for the first row")
     s = np.linalg.svd((x_hat - x_hat.mean(axis=0)).astype(np.float64), compute_uv=False)  # (6,)
     rank = int((s > 1e-4 * s[0]).sum())
+    assert rank >= 1, (
+        "Autoencoder([6, 2]).forward(x) gave the same reconstruction for 20 different inputs: "
+        "x_hat should depend on x through the 2-number code")
     assert rank <= 2, (
         "with sizes [6, 2] the autoencoder is linear with a 2-number code, so its reconstructions "
         f"of any inputs lie on a 2-D plane; yours span {rank} dimensions (singular values "
@@ -444,9 +453,13 @@ def test_same_seed_same_history(student):
     for other_seed in (7, 8):
         model = student.new("Autoencoder", [8, 6, 2], seed=0)
         student.new("Autoencoder", [8, 6, 2], seed=other_seed)  # moves torch's global generator
+        z_start = expect_array(model.call("encode", x), "encode(x) before training", shape=(64, 2))
         history = _history(student.call("train_autoencoder", model, x, num_epochs=3, lr=1e-2,
                                         batch_size=16, seed=5), 3)
         z = expect_array(model.call("encode", x), "encode(x) after training", shape=(64, 2))
+        assert not np.allclose(z, z_start), (
+            "train_autoencoder(model, x, num_epochs=3, ...) should update the model it is given, "
+            "but its codes of x are the same before and after training")
         runs.append((history, z))
     (h1, z1), (h2, z2) = runs
     assert np.allclose(h1, h2, rtol=1e-6, atol=0) and np.allclose(z1, z2, rtol=1e-5, atol=1e-6), (

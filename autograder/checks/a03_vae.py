@@ -62,6 +62,8 @@ def _show(values, digits=3) -> str:
 def _scalar(value, what) -> float:
     """A returned scalar (a Python number or a one-element array) as a float."""
     if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiu":
+            raise AssertionError(f"{what} should be a real number, but it is an array of dtype {value.dtype}")
         if value.size != 1:
             raise AssertionError(f"{what} should be a single number (a scalar tensor), but it has "
                                  f"shape {value.shape}: did you forget to reduce over the batch?")
@@ -80,8 +82,8 @@ def _triple(value, what):
 def _pair(value, what, shape):
     """Two arrays of `shape` returned as a tuple, e.g. (mu, logvar)."""
     if not isinstance(value, tuple | list) or len(value) != 2:
-        raise AssertionError(f"{what} should return a tuple of two tensors, "
-                             f"but it returned {type(value).__name__}")
+        got = f"{len(value)} values" if isinstance(value, tuple | list) else f"a {type(value).__name__}"
+        raise AssertionError(f"{what} should return a tuple of two tensors, but it returned {got}")
     return tuple(expect_array(v, f"element {i} of {what}", shape=shape) for i, v in enumerate(value))
 
 
@@ -114,6 +116,7 @@ def test_reparameterize_sample_moments(student):
     z = expect_array(student.call("reparameterize", tensor(mu), tensor(logvar), generator(0)),
                      f"reparameterize for mu of shape ({n}, 3)", shape=(n, 3))
     sigma0 = np.exp(0.5 * logvar0)
+    assert np.isfinite(z).all(), f"reparameterize gave non-finite values, such as {z[~np.isfinite(z)][:3]}"
     mean, std = z.mean(axis=0), z.std(axis=0)
     assert np.all(std > 1e-3), (
         "all rows of z are (almost) the same: eps should hold one independent draw per example "
@@ -205,6 +208,10 @@ def test_gaussian_kl_is_zero_at_the_prior_and_never_negative(student):
     assert got.min() >= -1e-6, (
         f"a KL divergence is never negative; got {got.min():.4f} for mu = {_show(mu[worst])}, "
         f"logvar = {_show(logvar[worst])}")
+    assert (got[:5] > 1e-3).all(), (
+        "the KL is positive whenever q differs from the prior: with mu = 0 and logvar = "
+        f"{_show(logvar[:5, 0])} (only 0 gives the prior) it should be > 0, but got "
+        f"{_show(got[:5, 0], 3)}")
 
 
 @graded("gaussian_kl", points=1, hidden=True)
