@@ -74,3 +74,11 @@ def lost_points(assignment: str, replacements: dict[str, str], exercise: str | N
     """Checks that fail when the solution is mutated: the results that did not pass."""
     _, _, results = score(assignment, namespace(solution_path(assignment), replacements), exercise)
     return [r for r in results if not r.passed]
+
+
+def assert_lost_points(failed, mistake: str, exercise: str) -> None:
+    """A mutated solution lost points in `exercise`, each by a failed assertion with a message."""
+    assert failed, f"{mistake} should lose points in {exercise}, but every check passed"
+    for r in failed:
+        assert r.message.strip(), f"{mistake}: {r.name} failed without a message"
+        assert r.error_kind == "", f"{mistake}: {r.name} failed by an error ({r.error_kind}: {r.message}), not an assertion"

@@ -13,7 +13,14 @@ import torch
 
 from autograder.api import StudentError
 from autograder.local import LocalStudent
-from tests.helpers import checks_module, exercise_namespace, lost_points, score, solution_namespace
+from tests.helpers import (
+    assert_lost_points,
+    checks_module,
+    exercise_namespace,
+    lost_points,
+    score,
+    solution_namespace,
+)
 
 A = "a03_vae"
 
@@ -91,11 +98,7 @@ def test_solution_gets_full_marks():
 @pytest.mark.parametrize("mistake, replacements, exercise", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_mistake_loses_points(mistake, replacements, exercise):
     _, _, results = score(A, exercise_namespace(A, replacements), exercise)
-    failed = [r for r in results if not r.passed]
-    assert failed, f"{mistake!r} should fail a check of {exercise}, but all its checks passed"
-    for r in failed:
-        assert r.message.strip(), f"{r.name} failed without a message"
-        assert r.error_kind == "", f"{r.name} failed with an error ({r.error_kind}), not an assertion"
+    assert_lost_points([r for r in results if not r.passed], mistake, exercise)
 
 
 def test_mistake_loses_points_in_the_whole_notebook():
@@ -103,8 +106,6 @@ def test_mistake_loses_points_in_the_whole_notebook():
     assert [r.name for r in failed] == ["test_forward_decodes_a_sample_not_mu",
                                         "test_forward_uses_reparameterize_with_the_generator"]
     assert all(r.message for r in failed)
-
-
 
 
 def _returns(value):
