@@ -61,6 +61,18 @@ def _outermost(paths) -> list[Path]:
     return out
 
 
+PRIVATE = {Path("/tmp"): f"mode=1777,size={PRIVATE_TMP}", Path("/dev/shm"): "mode=1777,size=64m"}
+
+
+def _stage_base(hidden) -> str:
+    """A root-writable folder outside every hidden one, for the namespace's staging mounts."""
+    for base in ("/run", "/var/tmp", "/var/lib", "/opt", "/mnt"):
+        path = Path(base)
+        if path.is_dir() and os.access(path, os.W_OK) and not _under(path, hidden):
+            return base
+    raise RuntimeError("no folder outside the hidden ones to stage the worker's mounts in")
+
+
 def _needed_paths() -> list[Path]:
     """What the worker must see: the interpreter, its packages, autograder and latentlab."""
     import numpy
@@ -218,7 +230,7 @@ class Sandbox:
     def __init__(self, level: str, memory_bytes: int, hide=()):
         self.level = level
         self.scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
-        self.stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        self._stages: list[Path] = []
         self.token = f"{os.getpid()}-{time.monotonic_ns()}"
         system = [Path(p) for p in ("/usr", "/bin", "/lib", "/etc", "/sbin", "/dev", "/proc")]
         self.hide = [p for p in (Path(h).resolve() for h in hide)
@@ -244,27 +256,29 @@ class Sandbox:
             env["AUTOGRADER_NPROC"] = str(MAX_PROCESSES)
         return env
 
+    def _hidden(self) -> list[Path]:
+        """Folders covered by an empty (or private) tmpfs in the worker's mount namespace."""
+        return _outermost({COURSE_DIR, *self.hide, *_closed_ancestors(_needed_paths()), *PRIVATE})
+
     def _mount_script(self) -> list[str]:
         """Shell lines, run as root inside the new mount namespace, that hide what the worker
         must not read and expose only what it needs."""
         q = shlex.quote
-        needed = _needed_paths()
-        hidden = [h for h in _outermost({COURSE_DIR, *self.hide, *_closed_ancestors(needed)})
-                  if not _under(self.stage, [h])]  # the staging folder must stay reachable; /tmp is
-        # replaced by a private one below anyway
+        needed, hidden = _needed_paths(), self._hidden()
+        stage = Path(tempfile.mkdtemp(prefix="autograder-stage-", dir=_stage_base(hidden)))
+        self._stages.append(stage)
         lines = ["set -e"]
-        for i, path in enumerate(needed):
-            lines += [f"mkdir -p {q(str(self.stage / str(i)))}", f"mount --bind {q(str(path))} {q(str(self.stage / str(i)))}"]
+        for i, path in enumerate(needed):  # keep a handle on what the worker needs, then hide
+            lines += [f"mkdir -p {q(str(stage / str(i)))}", f"mount --bind {q(str(path))} {q(str(stage / str(i)))}"]
         for path in hidden:
-            lines.append(f"mount -t tmpfs -o mode=755,size=1m hidden {q(str(path))}")
+            options = PRIVATE.get(path, "mode=755,size=1m")
+            lines.append(f"mount -t tmpfs -o {options} hidden {q(str(path))}")
         for i, path in enumerate(needed):
-            lines += [f"mkdir -p {q(str(path))}", f"mount --bind {q(str(self.stage / str(i)))} {q(str(path))}"]
+            lines += [f"mkdir -p {q(str(path))}", f"mount --bind {q(str(stage / str(i)))} {q(str(path))}"]
         for path in _checks_dirs():
-            if any(n == path or n in path.parents for n in needed) or not _under(path, hidden):
+            if _under(path, needed) or not _under(path, hidden):
                 lines.append(f"mount -t tmpfs -o mode=755,size=1m hidden {q(str(path))}")
-        lines += [f"mount -t tmpfs -o mode=1777,size={PRIVATE_TMP} private /tmp",
-                  "mount -t tmpfs -o mode=1777,size=64m private /dev/shm",
-                  f"mkdir -p {q(str(self.scratch))}",
+        lines += [f"mkdir -p {q(str(self.scratch))}",
                   f"mount -t tmpfs -o mode=700,size={PRIVATE_TMP},uid={self.uid},gid={self.uid} scratch "
                   f"{q(str(self.scratch))}",
                   f"cd {q(str(self.scratch))}"]
@@ -301,7 +315,8 @@ class Sandbox:
         if self.cgroup is not None:
             self.cgroup.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
-        shutil.rmtree(self.stage, ignore_errors=True)
+        for stage in self._stages:
+            shutil.rmtree(stage, ignore_errors=True)
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None

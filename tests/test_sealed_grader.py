@@ -10,6 +10,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,6 +37,14 @@ FAST = dict(call_timeout=3, cell_timeout=4, memory_bytes=1 << 30, output_bytes=6
 @pytest.fixture(autouse=True)
 def demo_checks(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_CHECKS_PATH", str(DEMO / "checks"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux") or not shutil.which("unshare"),
+                    reason="the strict seal needs root on Linux")
+def test_strict_seal_is_available_as_root():
+    from autograder.sandbox import probe
+
+    assert STRICT and probe("strict"), "as root on Linux the strict seal should start (else its tests skip)"
 
 
 def submission(tmp_path: Path, replace: dict[str, str] | None = None, add: list[str] = (),
