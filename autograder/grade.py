@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from pathlib import Path
 
 from autograder import nbfile
 from autograder.api import Student, StudentError
-from autograder.runner import CheckResult, known_assignments, run_checks
+from autograder.runner import CheckResult, known_assignments, load_checks, run_checks
 from autograder.sealed import Limits, SealedStudent, Session
 
 VISIBILITY = {False: "visible", True: "after_due_date"}
@@ -50,14 +51,24 @@ def grade(notebook: Path, assignment: str, limits: Limits | None = None) -> dict
     start = time.monotonic()
     notes: list[str] = []
     session = None
+    checks_loaded = threading.Event()
     try:
         nb = nbfile.read(notebook)
         session = Session(nbfile.code_cells(nb), limits)
+        session.start_in_background(checks_loaded)  # the worker starts; the cells wait
         student: Student = SealedStudent(session)
     except nbfile.UnreadableNotebook as exc:
         why = f"the submission could not be read: {exc}"
         notes.append(f"Your submission could not be graded: {exc}.")
         student = _Unreadable(why)
+    try:
+        load_checks(assignment)  # the checks are loaded before any of the submission's code runs
+    except BaseException:
+        if session is not None:
+            session.close()
+        raise
+    finally:
+        checks_loaded.set()
     try:
         results = run_checks(assignment, student, include_hidden=True)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -86,3 +87,28 @@ def code_cells(nb: dict) -> list[CodeCell]:
         if source.strip():
             cells.append(CodeCell(i, _plain_python(source)))
     return cells
+
+
+# Heavy libraries a worker may import before the submission's cells, while the grader loads
+# its checks; only those the notebook imports itself, so nothing it would not have run.
+PREIMPORTABLE = {"numpy", "scipy", "torch", "sklearn", "gensim", "matplotlib", "latentlab",
+                 "sentence_transformers", "transformers", "umap", "pandas"}
+
+
+def preimports(cells: list[CodeCell]) -> list[str]:
+    """The PREIMPORTABLE libraries the cells import at their top level, in order."""
+    found: list[str] = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                     else [])
+            for name in names:
+                root = name.split(".")[0]
+                if root in PREIMPORTABLE and root not in found:
+                    found.append(root)
+    return found

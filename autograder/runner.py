@@ -46,6 +46,17 @@ def checks_file(assignment: str) -> Path:
     raise FileNotFoundError(f"there are no checks for an assignment called {assignment!r}")
 
 
+def load_checks(assignment: str):
+    """Import the check module of `assignment` (and with it what the checks need), unrun."""
+    import importlib.util
+
+    path = checks_file(assignment)
+    spec = importlib.util.spec_from_file_location(f"_loaded_checks_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def known_assignments() -> list[str]:
     """Names of the assignments that have checks."""
     extra = [Path(p) for p in os.environ.get("AUTOGRADER_CHECKS_PATH", "").split(os.pathsep) if p]

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from autograder import wire
+from autograder import nbfile, wire
 from autograder.api import Student, StudentError
 from autograder.local import raise_error, unwrap, wrap
 from autograder.sandbox import Sandbox, best_level
@@ -50,9 +50,12 @@ class WorkerDied(Exception):
 class Worker:
     """One worker process and its two pipes; `request` sends a message and waits for the reply."""
 
-    def __init__(self, limits: Limits, level: str, id_base: int):
+    def __init__(self, limits: Limits, level: str, id_base: int, preimport=()):
         self.limits = limits
+        self._kill_lock, self._killed = threading.Lock(), False
         self.sandbox = Sandbox(level, limits.memory_bytes, limits.hide)
+        env = self.sandbox.env()
+        env["AUTOGRADER_PREIMPORT"] = ",".join(preimport)
         to_r, self._to_w = os.pipe()
         self._from_r, from_w = os.pipe()
         argv = [sys.executable, "-m", "autograder.worker", str(to_r), str(from_w), str(id_base),
@@ -62,7 +65,7 @@ class Worker:
         self.proc = subprocess.Popen(
             self.sandbox.command(argv), pass_fds=(to_r, from_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.sandbox.scratch,
-            env=self.sandbox.env(), start_new_session=True)
+            env=env, start_new_session=True)
         os.close(to_r)
         os.close(from_w)
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -150,7 +153,11 @@ class Worker:
         return "the process exited (os._exit(0), or the memory limit)"
 
     def kill(self) -> None:
-        """End the worker and everything it started, with SIGKILL."""
+        """End the worker and everything it started, with SIGKILL (once, from any thread)."""
+        with self._kill_lock:
+            if self._killed:
+                return
+            self._killed = True
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except OSError:
@@ -202,6 +209,9 @@ class Session:
     generation: int = 0
     started_at: float = field(default_factory=time.monotonic)
     mode: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _ready: bool = False  # the live worker has run the cells
+    _closed: bool = False
 
     def _level(self) -> str:
         if self.limits.sandbox == "off":
@@ -211,19 +221,42 @@ class Session:
             raise RuntimeError("the strict sandbox is not available on this machine (it needs root on Linux)")
         return level
 
+    def start_in_background(self, go: threading.Event) -> None:
+        """Start the worker now (it imports the notebook's libraries) and run the cells once
+        `go` is set, when the grader has loaded its checks."""
+        def warm_up():
+            try:
+                with self._lock:
+                    self._new_worker(self._level())
+                go.wait()
+                self.ensure()
+            except Exception:  # noqa: BLE001 - the first call meets the same problem and reports it
+                go.wait()
+
+        threading.Thread(target=warm_up, daemon=True).start()
+
     def ensure(self) -> Worker:
         """A live worker that has run the submission's cells; started or restarted as needed."""
-        if self.worker is not None and self.worker.alive:
+        with self._lock:
+            return self._ensure()
+
+    def _ensure(self) -> Worker:
+        if self.worker is not None and self.worker.alive and self._ready:
             return self.worker
         level = self._level()
         self.mode = level
         while True:  # each pass marks one more cell as hanging or crashing, so this ends
-            if self.worker is not None:
-                self.worker.kill()
-            if self.remaining() <= 0:
-                raise WorkerDied("the whole grading ran out of time")
-            self.generation += 1
-            self.worker = Worker(self.limits, level, id_base=self.generation * 10_000_000)
+            if self._closed:
+                if self.worker is not None:
+                    self.worker.kill()
+                raise WorkerDied("the grading is over")
+            if self.worker is None or not self.worker.alive:
+                if self.worker is not None:
+                    self.worker.kill()
+                if self.remaining() <= 0:
+                    raise WorkerDied("the whole grading ran out of time")
+                self._new_worker(level)
+            self._ready = False
             for cell in self.cells:
                 previous = self.outcomes.get(cell.index)
                 if previous is not None and previous.status in ("timeout", "died"):
@@ -234,7 +267,13 @@ class Session:
                 if outcome.status in ("timeout", "died"):
                     break
             else:
+                self._ready = True
                 return self.worker
+
+    def _new_worker(self, level: str) -> None:
+        self.generation += 1
+        self.worker = Worker(self.limits, level, id_base=self.generation * 10_000_000,
+                             preimport=nbfile.preimports(self.cells))
 
     def remaining(self) -> float:
         """Seconds left of the whole grading's time limit."""
@@ -256,6 +295,8 @@ class Session:
         return CellOutcome(cell.index, "ok")
 
     def close(self) -> None:
+        """End the grading's worker now, even while another thread is using it."""
+        self._closed = True
         if self.worker is not None:
             self.worker.kill()
 
