@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from autograder import nbfile, wire
 from autograder.api import Student, StudentError
 from autograder.local import raise_error, unwrap, wrap
-from autograder.sandbox import Sandbox, best_level
+from autograder.sandbox import LEVELS, Sandbox, best_level, probe
 
 
 @dataclass
@@ -213,13 +213,11 @@ class Session:
     _ready: bool = False  # the live worker has run the cells
     _closed: bool = False
 
-    def _level(self) -> str:
-        if self.limits.sandbox == "off":
-            return "off"
-        level = best_level()
-        if self.limits.sandbox == "strict" and level != "strict":
-            raise RuntimeError("the strict sandbox is not available on this machine (it needs root on Linux)")
-        return level
+    def _levels(self) -> tuple[str, ...]:
+        """The sandbox levels to try, strongest first (the first that starts is kept)."""
+        if self.mode:
+            return (self.mode,)
+        return {"off": ("off",), "strict": ("strict",)}.get(self.limits.sandbox, LEVELS)
 
     def start_in_background(self, go: threading.Event) -> None:
         """Start the worker now (it imports the notebook's libraries) and run the cells once
@@ -227,7 +225,7 @@ class Session:
         def warm_up():
             try:
                 with self._lock:
-                    self._new_worker(self._level())
+                    self._new_worker()
                 go.wait()
                 self.ensure()
             except Exception:  # noqa: BLE001 - the first call meets the same problem and reports it
@@ -243,8 +241,6 @@ class Session:
     def _ensure(self) -> Worker:
         if self.worker is not None and self.worker.alive and self._ready:
             return self.worker
-        level = self._level()
-        self.mode = level
         while True:  # each pass marks one more cell as hanging or crashing, so this ends
             if self._closed:
                 if self.worker is not None:
@@ -255,7 +251,7 @@ class Session:
                     self.worker.kill()
                 if self.remaining() <= 0:
                     raise WorkerDied("the whole grading ran out of time")
-                self._new_worker(level)
+                self._new_worker()
             self._ready = False
             for cell in self.cells:
                 previous = self.outcomes.get(cell.index)
@@ -270,10 +266,20 @@ class Session:
                 self._ready = True
                 return self.worker
 
-    def _new_worker(self, level: str) -> None:
-        self.generation += 1
-        self.worker = Worker(self.limits, level, id_base=self.generation * 10_000_000,
-                             preimport=nbfile.preimports(self.cells))
+    def _new_worker(self) -> None:
+        """Start a worker at the strongest level that starts here (probing costs nothing extra)."""
+        levels = self._levels()
+        for level in levels:
+            self.generation += 1
+            try:
+                self.worker = Worker(self.limits, level, id_base=self.generation * 10_000_000,
+                                     preimport=nbfile.preimports(self.cells))
+            except WorkerDied:
+                if level == levels[-1] or probe(level):  # a passing failure: never seal less for it
+                    raise
+                continue
+            self.mode = level
+            return
 
     def remaining(self) -> float:
         """Seconds left of the whole grading's time limit."""
