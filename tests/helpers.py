@@ -39,7 +39,14 @@ def namespace(path: Path, replacements: dict[str, str] | None = None, exercises_
     ns: dict = {"__name__": "__main__"}
     for src in cells:
         exec(compile(src, str(path), "exec"), ns)  # noqa: S102 - our own notebooks
+        _close_figures()  # as Jupyter's inline backend does after each cell
     return ns
+
+
+def _close_figures() -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
 
 
 @functools.lru_cache(maxsize=None)
