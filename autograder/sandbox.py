@@ -117,20 +117,23 @@ def pids() -> list[int]:
         return []
 
 
-def uid_of(pid: int) -> int | None:
+def live_uid_of(pid: int) -> int | None:
+    """The real uid of process `pid`; None when it is gone or a zombie (which runs no code, and
+    which a PID namespace's init can stay for a second or more while the namespace is torn down)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if ":" in line)
+        if fields.get("State", "").split()[:1] in (["Z"], ["X"]):
+            return None
+        return int(fields["Uid"].split()[0])
+    except (OSError, ValueError, IndexError, KeyError):
         return None
-    return None
 
 
 def kill_uid(uid: int) -> None:
-    """SIGKILL every process of `uid`, until none is left."""
+    """SIGKILL every live process of `uid`, until none is left."""
     for _ in range(20):
-        victims = [p for p in pids() if uid_of(p) == uid]
+        victims = [p for p in pids() if live_uid_of(p) == uid]
         if not victims:
             return
         for pid in victims:
