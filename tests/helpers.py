@@ -7,7 +7,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 from autograder import nbfile
+from autograder.api import StudentError
 from autograder.local import LocalStudent
 from autograder.runner import checks_file, run_checks
 
@@ -89,3 +92,38 @@ def assert_lost_points(failed, mistake: str, exercise: str) -> None:
     for r in failed:
         assert r.message.strip(), f"{mistake}: {r.name} failed without a message"
         assert r.error_kind == "", f"{mistake}: {r.name} failed by an error ({r.error_kind}: {r.message}), not an assertion"
+
+
+def assert_full_marks(assignment: str, within_seconds: float | None = None) -> None:
+    """The solution passes every check (hidden ones too), within a time budget when one is given."""
+    got, total, results = score(assignment, solution_namespace(assignment))
+    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
+    assert got == total > 0 and not failed, "the solution should pass every check:\n" + "\n".join(failed)
+    seconds = sum(r.seconds for r in results)
+    assert within_seconds is None or seconds < within_seconds, (
+        f"the checks took {seconds:.1f} s against the solution (budget {within_seconds} s)")
+
+
+def returns(value):
+    """A stand-in for a learner's function that returns `value` whatever it is given."""
+    return lambda *args, **kwargs: value
+
+
+def not_implemented(*args, **kwargs):
+    """A stand-in for an exercise left as released."""
+    raise NotImplementedError
+
+
+def assert_check_fails_with_message(assignment: str, check_name: str, learner: dict, case: str) -> None:
+    """Check `check_name` fails by a failed assertion with a message, not by an error, for the
+    learner namespace `learner`."""
+    with pytest.raises(AssertionError) as failure:
+        getattr(checks_module(assignment), check_name)(LocalStudent(learner))
+    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
+
+
+def assert_not_implemented_reported(assignment: str, check_name: str, learner: dict) -> None:
+    """A NotImplementedError from the learner's code reaches the report as such."""
+    with pytest.raises(StudentError) as failure:
+        getattr(checks_module(assignment), check_name)(LocalStudent(learner))
+    assert failure.value.kind == "NotImplementedError"

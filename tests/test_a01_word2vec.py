@@ -7,11 +7,15 @@ import pytest
 from autograder.api import StudentError
 from autograder.local import LocalStudent
 from tests.helpers import (
+    assert_check_fails_with_message,
+    assert_full_marks,
     assert_lost_points,
+    assert_not_implemented_reported,
     checks_module,
     exercise_namespace,
     lost_points,
-    score,
+    not_implemented,
+    returns,
     solution_namespace,
 )
 
@@ -19,9 +23,7 @@ A = "a01_word2vec"
 
 
 def test_solution_earns_every_point():
-    got, total, results = score(A, solution_namespace(A))
-    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
-    assert got == total and not failed, "the solution should pass every check:\n" + "\n".join(failed)
+    assert_full_marks(A)
 
 
 def test_solution_reproduces_gensim_analogy_accuracy():
@@ -211,24 +213,12 @@ ODD_RETURNS = {
 }
 
 
-def _returns(value):
-    return lambda *args, **kwargs: value
-
-
-def _not_implemented(*args, **kwargs):
-    raise NotImplementedError
-
-
 @pytest.mark.parametrize("case", list(ODD_RETURNS))
 def test_odd_return_fails_with_a_message(case):
     check_name, function, value = ODD_RETURNS[case]
-    with pytest.raises(AssertionError) as failure:
-        getattr(checks_module(A), check_name)(LocalStudent({function: _returns(value)}))
-    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
+    assert_check_fails_with_message(A, check_name, {function: returns(value)}, case)
 
 
 @pytest.mark.parametrize("check_name, function", sorted({(c, f) for c, f, _ in ODD_RETURNS.values()}))
 def test_not_implemented_reaches_the_report(check_name, function):
-    with pytest.raises(StudentError) as failure:
-        getattr(checks_module(A), check_name)(LocalStudent({function: _not_implemented}))
-    assert failure.value.kind == "NotImplementedError"
+    assert_not_implemented_reported(A, check_name, {function: not_implemented})

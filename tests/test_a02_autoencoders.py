@@ -5,26 +5,22 @@ a few more lose points with a message, and the notebook's points match the check
 import pytest
 import torch
 
-from autograder.api import StudentError
-from autograder.local import LocalStudent
 from tests.helpers import (
+    assert_check_fails_with_message,
+    assert_full_marks,
     assert_lost_points,
-    checks_module,
+    assert_not_implemented_reported,
     exercise_namespace,
     lost_points,
+    not_implemented,
     score,
-    solution_namespace,
 )
 
 A = "a02_autoencoders"
 
 
 def test_solution_earns_every_point_quickly():
-    got, total, results = score(A, solution_namespace(A))
-    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
-    assert got == total > 0 and not failed, "the solution should pass every check:\n" + "\n".join(failed)
-    seconds = sum(r.seconds for r in results)
-    assert seconds < 15, f"the checks took {seconds:.1f} s against the solution (budget: well under 30 s)"
+    assert_full_marks(A, within_seconds=15)
 
 
 # The mistakes issue 5 lists, written into the solution: each must lose points in its exercise,
@@ -164,17 +160,9 @@ ODD_RETURNS = {
 @pytest.mark.parametrize("case", list(ODD_RETURNS))
 def test_odd_return_fails_with_a_message(case):
     check_name, functions = ODD_RETURNS[case]
-    with pytest.raises(AssertionError) as failure:
-        getattr(checks_module(A), check_name)(LocalStudent({**exercise_namespace(A), **functions}))
-    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
-
-
-def _not_implemented(*args, **kwargs):
-    raise NotImplementedError
+    assert_check_fails_with_message(A, check_name, {**exercise_namespace(A), **functions}, case)
 
 
 @pytest.mark.parametrize("check_name", sorted({c for c, _ in ODD_RETURNS.values()}))
 def test_not_implemented_reaches_the_report(check_name):
-    with pytest.raises(StudentError) as failure:
-        getattr(checks_module(A), check_name)(LocalStudent({"Autoencoder": _not_implemented}))
-    assert failure.value.kind == "NotImplementedError"
+    assert_not_implemented_reported(A, check_name, {"Autoencoder": not_implemented})

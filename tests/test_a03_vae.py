@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.api import StudentError
-from autograder.local import LocalStudent
 from tests.helpers import (
+    assert_check_fails_with_message,
+    assert_full_marks,
     assert_lost_points,
-    checks_module,
+    assert_not_implemented_reported,
     exercise_namespace,
     lost_points,
+    not_implemented,
+    returns,
     score,
-    solution_namespace,
 )
 
 A = "a03_vae"
@@ -88,11 +89,7 @@ MISTAKES = [
 
 
 def test_solution_gets_full_marks():
-    got, total, results = score(A, solution_namespace(A))
-    failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
-    assert not failed, "\n".join(failed)
-    assert got == total > 0
-    assert sum(r.seconds for r in results) < 20, "the checks should grade a solution in seconds"
+    assert_full_marks(A, within_seconds=20)
 
 
 @pytest.mark.parametrize("mistake, replacements, exercise", MISTAKES, ids=[m[0] for m in MISTAKES])
@@ -108,14 +105,6 @@ def test_mistake_loses_points_in_the_whole_notebook():
     assert all(r.message for r in failed)
 
 
-def _returns(value):
-    return lambda *args, **kwargs: value
-
-
-def _not_implemented(*args, **kwargs):
-    raise NotImplementedError
-
-
 # Odd but plain return values: each check must fail by assertion with a message, never error
 # (and never pass on a degenerate answer); a NotImplementedError must still reach the report as is.
 ODD_RETURNS = {
@@ -123,7 +112,7 @@ ODD_RETURNS = {
         "test_gaussian_kl_is_zero_at_the_prior_and_never_negative", "gaussian_kl",
         lambda mu, logvar: torch.zeros_like(mu)),
     "a loss returned as an array of text": (
-        "test_negative_elbo_matches_bce_plus_kl", "negative_elbo", _returns((np.array("one"),) * 3)),
+        "test_negative_elbo_matches_bce_plus_kl", "negative_elbo", returns((np.array("one"),) * 3)),
     "samples of NaN": (
         "test_reparameterize_sample_moments", "reparameterize",
         lambda mu, logvar, generator: torch.full_like(mu, float("nan"))),
@@ -133,13 +122,9 @@ ODD_RETURNS = {
 @pytest.mark.parametrize("case", list(ODD_RETURNS))
 def test_odd_return_fails_with_a_message(case):
     check_name, function, fake = ODD_RETURNS[case]
-    with pytest.raises(AssertionError) as failure:
-        getattr(checks_module(A), check_name)(LocalStudent({function: fake}))
-    assert str(failure.value).strip(), f"{check_name} failed without a message for: {case}"
+    assert_check_fails_with_message(A, check_name, {function: fake}, case)
 
 
 @pytest.mark.parametrize("check_name, function", sorted((c, f) for c, f, _ in ODD_RETURNS.values()))
 def test_not_implemented_reaches_the_report(check_name, function):
-    with pytest.raises(StudentError) as failure:
-        getattr(checks_module(A), check_name)(LocalStudent({function: _not_implemented}))
-    assert failure.value.kind == "NotImplementedError"
+    assert_not_implemented_reported(A, check_name, {function: not_implemented})
