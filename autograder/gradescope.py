@@ -2,8 +2,9 @@
 
 The zip carries the course's packages (latentlab, autograder with this assignment's checks)
 and requirements.txt. `run_autograder` grades the one notebook found in the submission
-folder and writes results/results.json; its root is /autograder unless AUTOGRADER_ROOT says
-otherwise, and AUTOGRADER_PYTHON names another interpreter (both let a test run it here).
+folder and writes results/results.json. In both scripts the root is /autograder unless
+AUTOGRADER_ROOT says otherwise, and AUTOGRADER_PYTHON names the interpreter (python3.11 when
+there is one, else python3); both let a test run them here.
 """
 
 from __future__ import annotations
@@ -15,23 +16,33 @@ from autograder.runner import checks_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Needed to build the book or author the course, not to grade: left out of the image.
-BUILD_ONLY = ("jupyter-book", "sphinx", "myst-", "pydata-sphinx", "nbgrader", "jupyterlab",
-              "notebook", "ruff", "pytest-xdist", "jupytext")
+# Needed to build the book or author the course, not to grade: left out of the image. Whole
+# names, so that a runtime package's own dependencies (jupyterlab_widgets for ipywidgets) stay.
+BUILD_ONLY = {"jupyter-book", "nbgrader", "jupyterlab", "jupyterlab_server", "notebook",
+              "notebook_shim", "ruff", "pytest-xdist", "jupytext"}
+BUILD_ONLY_FAMILIES = ("sphinx", "myst-", "pydata-sphinx")  # the book's Sphinx stack
 
 SETUP = """#!/usr/bin/env bash
-# Gradescope runs this once to build the autograder image.
+# Gradescope runs this once to build the autograder image. The pins were frozen on Python 3.11.
 set -euo pipefail
-cd /autograder/source
-python3 -m pip install --upgrade pip
-python3 -m pip install -r requirements.txt
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PY="${AUTOGRADER_PYTHON:-$(command -v python3.11 || command -v python3)}"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "setup.sh: the course's packages are pinned for Python 3.11, and $PY is $("$PY" --version 2>&1)." >&2
+  echo "Choose an image with Python 3.11, or set AUTOGRADER_PYTHON." >&2
+  exit 1
+fi
+cd "$ROOT/source"
+# torch and sentence-transformers in one command, so that pip resolves them together
+"$PY" -m pip install --upgrade pip
+"$PY" -m pip install -r requirements.txt
 """
 
 RUN = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; results go to $ROOT/results/results.json.
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-PY="${{AUTOGRADER_PYTHON:-python3}}"
+PY="${{AUTOGRADER_PYTHON:-$(command -v python3.11 || command -v python3)}}"
 mkdir -p "$ROOT/results"
 notebook=$(find "$ROOT/submission" -name '{assignment}.ipynb' -not -path '*/.*' | sort | head -n 1)
 if [ -z "$notebook" ]; then  # a renamed notebook: the first one found
@@ -56,12 +67,17 @@ def _package_files(package: str, assignment: str):
         yield path
 
 
+def _build_only(name: str) -> bool:
+    name = name.strip().lower()
+    return name in BUILD_ONLY or name.startswith(BUILD_ONLY_FAMILIES)
+
+
 def build(assignment: str, out: Path) -> Path:
     """Write the Gradescope autograder zip of `assignment` to `out`."""
     checks_file(assignment)  # fail early for an unknown assignment
     requirements = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
                     if line.strip() and not line.startswith(("-e", "#"))
-                    and not line.split("==")[0].lower().startswith(BUILD_ONLY)]
+                    and not _build_only(line.split("==")[0])]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:

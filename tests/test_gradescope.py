@@ -45,3 +45,43 @@ def test_bundle_grades_a_submission(tmp_path, monkeypatch):
 def test_bundle_with_no_notebook_still_writes_a_result(tmp_path, monkeypatch):
     result = run_bundle(tmp_path, None, monkeypatch)
     assert result["score"] == 0 and "could not be graded" in result["output"]
+
+
+def unpack(tmp_path, assignment="a01_word2vec"):
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(build(assignment, tmp_path / "autograder.zip")) as z:
+        z.extractall(root)
+    return root
+
+
+def test_runtime_requirements_drop_build_tools_but_keep_runtime_dependencies(tmp_path):
+    pins = {line.split("==")[0].lower(): line
+            for line in (unpack(tmp_path) / "source" / "requirements.txt").read_text().split()}
+    assert not {"jupyter-book", "nbgrader", "sphinx", "jupyterlab", "notebook", "ruff"} & set(pins)
+    assert not any(name.startswith(("sphinx", "myst-")) for name in pins)
+    assert {"torch", "sentence-transformers", "gensim", "nbformat", "pytest", "jupyterlab_widgets"} <= set(pins)
+    assert all("==" in line for line in pins.values()), "every runtime package is pinned"
+
+
+def test_setup_script_installs_the_pins_in_one_command(tmp_path):
+    """setup.sh, run here against this venv with pip kept offline and dry: every pin it asks for
+    is one the tests ran with, and it runs from its root."""
+    root = unpack(tmp_path)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
+               PIP_NO_INDEX="1", PIP_DRY_RUN="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    proc = subprocess.run(["bash", str(root / "setup.sh")], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Would install" not in proc.stdout, "a pin differs from what the tests ran with:\n" + proc.stdout[-2000:]
+    assert "torch==2.13.0" in proc.stdout and "sentence-transformers==" in proc.stdout
+
+
+def test_setup_script_refuses_another_python_with_a_plain_message(tmp_path):
+    root = unpack(tmp_path)
+    fake = tmp_path / "python3.10"
+    fake.write_text('#!/bin/sh\n[ "$1" = "--version" ] && echo "Python 3.10.12"\n'
+                    '[ "$1" = "-c" ] && exit 1\nexit 0\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(fake))
+    proc = subprocess.run(["bash", str(root / "setup.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "pinned for Python 3.11" in proc.stderr and "Python 3.10.12" in proc.stderr
