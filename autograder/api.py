@@ -48,7 +48,8 @@ class StudentError(Exception):
     """The learner's code raised, timed out or stopped the worker while a check used it.
 
     `kind` is the name of the exception type (for example "NotImplementedError"), or
-    "Timeout" / "WorkerDied" / "NotPlainData" for what the harness itself detected.
+    "Timeout" / "WorkerDied" / "NotPlainData" / "Missing" / "NotYourOwn" (an exercise imported
+    from the course's own package) for what the harness itself detected.
     """
 
     def __init__(self, what: str, kind: str, message: str = "", trace: str = ""):
@@ -66,6 +67,8 @@ class StudentError(Exception):
             return f"`{self.what}` returned a value the grader cannot take: {self.message}"
         if self.kind == "Missing":
             return f"`{self.what}` is not defined in your notebook: {self.message}"
+        if self.kind == "NotYourOwn":
+            return f"`{self.what}` was not graded: {self.message}"
         detail = f": {self.message}" if self.message else ""
         return f"`{self.what}` raised {self.kind}{detail}"
 
@@ -196,7 +199,7 @@ def expect_error(kinds, what: str, call, *args, **kwargs) -> StudentError:
     try:
         call(*args, **kwargs)
     except StudentError as err:
-        if err.kind == "NotImplementedError" or err.kind in ("Timeout", "WorkerDied"):
+        if err.kind in ("NotImplementedError", "Timeout", "WorkerDied", "Missing", "NotYourOwn"):
             raise
         if err.kind not in kinds:
             raise AssertionError(f"{what} should raise {' or '.join(kinds)}, but it raised {err.kind}: "

@@ -132,6 +132,11 @@ def execute(namespace: dict, objects: Objects, mode: str, target, name: str, arg
                 return {"error": {"what": name, "kind": "Missing", "trace": "",
                                   "message": f"define `{name}` in a code cell of the notebook"}}
             fn = namespace[name]
+            home = getattr(fn, "__module__", None)
+            if isinstance(home, str) and (home == "latentlab" or home.startswith("latentlab.")):
+                return {"error": {"what": name, "kind": "NotYourOwn", "trace": "", "message": (
+                    f"`{name}` is the course's own {home}.{name}, imported rather than written: "
+                    "the exercise is to write it yourself, in a code cell of the notebook")}}
         else:
             obj = objects.get(target)
             fn = getattr(obj, name)

@@ -1,12 +1,25 @@
 """Every assignment, graded sealed: the solution gets full marks, the release gets 0 with
 every failure a NotImplementedError, and grading twice gives the same result."""
 
+import importlib
+
+import nbformat
 import pytest
 
-from autograder import release
+import latentlab.autoencoders as latentlab_autoencoders
+import latentlab.data as latentlab_data
+import latentlab.vae as latentlab_vae
+from autograder import nbfile, release
 from autograder.grade import grade
 from autograder.sealed import Limits
-from tests.helpers import ROOT, release_path, solution_path
+from tests.helpers import (
+    ROOT,
+    checks_module,
+    exercise_namespace,
+    release_path,
+    score,
+    solution_path,
+)
 
 ASSIGNMENTS = release.assignments(ROOT)
 
@@ -34,3 +47,48 @@ def test_release_gets_zero_from_not_implemented(assignment):
     assert kinds == {"NotImplementedError"}, [
         f"{t['name']}: {t['output']}" for t in result["tests"]
         if t["extra_data"]["error_kind"] != "NotImplementedError"]
+
+
+def _reference_twins():
+    """(assignment, exercise, module): exercises of which latentlab holds a reference version."""
+    twins = []
+    for assignment in ASSIGNMENTS:
+        checks = checks_module(assignment)
+        exercises = {f.graded.exercise for f in vars(checks).values() if hasattr(f, "graded")}
+        for name in sorted(exercises):
+            for module in (latentlab_data, latentlab_autoencoders, latentlab_vae):
+                if hasattr(module, name):
+                    twins.append((assignment, name, module.__name__))
+    return twins
+
+
+TWINS = _reference_twins()
+
+
+def test_some_exercises_have_reference_twins():
+    """The next test guards something: the course package does hold some exercises' answers."""
+    assert {(a, e) for a, e, _ in TWINS} >= {("a03_vae", "negative_elbo"), ("a02_autoencoders", "Autoencoder")}
+
+
+@pytest.mark.parametrize("assignment, exercise, module", TWINS)
+def test_an_exercise_imported_from_latentlab_earns_nothing(assignment, exercise, module):
+    learner = exercise_namespace(assignment)
+    learner[exercise] = getattr(importlib.import_module(module), exercise)
+    got, total, results = score(assignment, learner, exercise)
+    assert total > 0 and got == 0, f"{module}.{exercise} earned {got} of {total} points"
+    for r in results:
+        assert r.error_kind == "NotYourOwn" and "imported rather than written" in r.message, (r.name, r.message)
+
+
+def test_sealed_grader_refuses_an_imported_reference(tmp_path):
+    nb = nbfile.read(solution_path("a03_vae"))
+    nb["cells"].append(nbformat.v4.new_code_cell("from latentlab.vae import negative_elbo"))
+    path = tmp_path / "a03_vae.ipynb"
+    nbformat.write(nbformat.from_dict(nb), path)
+    result = grade(path, "a03_vae", Limits())
+    lost = {t["name"] for t in result["tests"] if t["status"] != "passed"}
+    negative_elbo = {name for name, f in vars(checks_module("a03_vae")).items()
+                     if getattr(f, "graded", None) and f.graded.exercise == "negative_elbo"}
+    assert len(lost) == len(negative_elbo) > 0 and all(n.startswith("negative_elbo: ") for n in lost), (
+        f"exactly negative_elbo's checks should fail: {sorted(lost)}")
+    assert all("imported rather than written" in t["output"] for t in result["tests"] if t["name"] in lost)
