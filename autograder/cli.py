@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import re
 import signal
@@ -21,17 +22,31 @@ from pathlib import Path
 from autograder.sealed import Limits
 
 
+def _positive(kind):
+    """An argparse type: a finite number above 0 of `kind` (float or int)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} should be a number above 0")
+        return value
+    return parse
+
+
 def _limit_flags(parser: argparse.ArgumentParser) -> None:
     d = Limits()
-    parser.add_argument("--call-timeout", type=float, default=d.call_timeout,
+    seconds, count = _positive(float), _positive(int)
+    parser.add_argument("--call-timeout", type=seconds, default=d.call_timeout,
                         help=f"seconds one call of the learner's code may take (default {d.call_timeout:g})")
-    parser.add_argument("--cell-timeout", type=float, default=d.cell_timeout,
+    parser.add_argument("--cell-timeout", type=seconds, default=d.cell_timeout,
                         help=f"seconds one notebook cell may take (default {d.cell_timeout:g})")
-    parser.add_argument("--memory-mb", type=int, default=d.memory_bytes >> 20,
+    parser.add_argument("--memory-mb", type=count, default=d.memory_bytes >> 20,
                         help=f"memory cap of the worker in MiB (default {d.memory_bytes >> 20})")
-    parser.add_argument("--output-kb", type=int, default=d.output_bytes >> 10,
+    parser.add_argument("--output-kb", type=count, default=d.output_bytes >> 10,
                         help=f"output of the learner's code kept, in KiB (default {d.output_bytes >> 10})")
-    parser.add_argument("--total-timeout", type=float, default=d.total_timeout,
+    parser.add_argument("--total-timeout", type=seconds, default=d.total_timeout,
                         help=f"seconds for a whole grading before the rest fails (default {d.total_timeout:g})")
     parser.add_argument("--sandbox", choices=["auto", "strict", "off"], default=d.sandbox,
                         help="auto: strongest available (own uid and namespaces as root); "
@@ -57,6 +72,27 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def _known(assignment: str) -> bool:
+    """Whether `assignment` has checks; if not, says so on stderr."""
+    from autograder.runner import checks_file
+
+    try:
+        checks_file(assignment)
+        return True
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"{exc}.", file=sys.stderr)
+        return False
+
+
+def _submissions_folder(notebook: Path, assignment: str) -> Path:
+    """The folder to hide from the learner's code: nbgrader's submitted/ (every student's
+    work) for submitted/<student>/<aid>/<aid>.ipynb, else the notebook's own folder."""
+    parents = notebook.resolve().parents
+    if parents[0].name == assignment and len(parents) > 3 and parents[2].name in ("submitted", "autograded"):
+        return parents[2]
+    return parents[0]
+
+
 def cmd_grade(args) -> int:
     from autograder.grade import failed_result, feedback, grade, infer_assignment
 
@@ -66,60 +102,104 @@ def cmd_grade(args) -> int:
         print(f"Cannot tell which assignment {notebook.name} belongs to; pass --assignment aNN_slug.",
               file=sys.stderr)
         return 2
+    if not _known(assignment):
+        return 2
     limits = _limits(args)
     written = [Path(p).resolve().parent for p in (args.out, args.feedback) if p]
-    limits.hide = tuple(str(p) for p in [notebook.resolve().parent, *written, *map(Path, args.hide)])
+    limits.hide = tuple(str(p) for p in [_submissions_folder(notebook, assignment), *written,
+                                         *map(Path, args.hide)])
     try:
         result = grade(notebook, assignment, limits)
-    except FileNotFoundError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
     except Exception as exc:  # noqa: BLE001 - a grader fault still gives the learner a result
         result = failed_result(notebook, assignment, f"The grader failed ({type(exc).__name__}: {exc}); "
                                                      "please tell your instructor.")
     if args.out:
         _write_json(Path(args.out), result)
     if args.feedback:
-        Path(args.feedback).write_text(feedback(result))
+        Path(args.feedback).write_text(feedback(result), errors="backslashreplace")
     if not args.quiet:
         print(feedback(result), end="")
     return 0
 
 
-def _find_submissions(folder: Path, assignment: str) -> tuple[dict[str, Path], list[str]]:
-    """({student: notebook}, warnings) from nbgrader's submitted/<student>/<aid>/ or a flat folder.
+def _student_files(folder: Path):
+    """(relative parts, path) of every file under `folder`, without following symbolic links
+    to folders; hidden folders (.ipynb_checkpoints) are left out."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = path.relative_to(folder).parts
+            if not name.startswith("."):
+                yield rel, path
+        for name in dirs:
+            if (Path(root) / name).is_symlink():
+                yield (Path(root) / name).relative_to(folder).parts + ("",), Path(root) / name
 
-    Within one student's folder the notebook named <aid>.ipynb wins; other notebooks there
-    are reported, never silently graded in its place.
+
+def _find_submissions(folder: Path, assignment: str, reserved=()) -> tuple[dict, list[str], dict]:
+    """({student: notebook}, warnings, {student: why it gets 0}) from nbgrader's
+    submitted/<student>/<aid>/<aid>.ipynb, a flat folder of <student>.ipynb, or <student>/*.ipynb.
+
+    Within one student's folder the notebook named <aid>.ipynb wins; other notebooks there are
+    reported, never silently graded in its place. A notebook that is a symbolic link is not
+    followed (it could point at anything the grader may read): its student gets 0 and a reason.
+    Students whose names make the same safe folder name get distinct ones (`name-2`).
     """
     candidates: dict[str, list[Path]] = {}
+    refused: dict[str, str] = {}
     warnings: list[str] = []
-    for path in sorted(folder.rglob("*.ipynb")):
-        rel = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in rel):
-            continue  # .ipynb_checkpoints and other hidden folders
-        if len(rel) >= 3 and rel[-2] == assignment:
-            student = rel[-3]  # nbgrader: <student>/<aid>/<aid>.ipynb
+    for rel, path in _student_files(folder):
+        shown = "/".join(p for p in rel if p)
+        if rel[-1] == "":
+            warnings.append(f"skipped {shown}: a symbolic link to a folder is not followed")
+            continue
+        if path.suffix.lower() != ".ipynb":
+            if ".ipynb" in path.name.lower():
+                warnings.append(f"skipped {shown}: not named *.ipynb")
+            continue
+        if len(rel) == 3 and rel[1] == assignment:
+            student = rel[0]  # nbgrader: <student>/<aid>/<aid>.ipynb
         elif len(rel) == 1:
             student = path.stem  # flat: <student>.ipynb
-        elif len(rel) == 2:
+        elif len(rel) == 2 and rel[1] != assignment:
             student = rel[0]  # <student>/<anything>.ipynb
         else:
-            warnings.append(f"skipped {path.relative_to(folder)}: not in a layout grade-batch reads")
+            warnings.append(f"skipped {shown}: not in a layout grade-batch reads "
+                            f"(<student>/{assignment}/{assignment}.ipynb or <student>.ipynb)")
+            continue
+        if path.is_symlink():
+            refused.setdefault(student, f"{shown} is a symbolic link, which the grader does not follow; "
+                                        "submit the notebook itself")
             continue
         candidates.setdefault(student, []).append(path)
+    taken = {name.lower() for name in reserved}
     found: dict[str, Path] = {}
-    for student, paths in candidates.items():
-        safe = re.sub(r"[^A-Za-z0-9_.@+-]", "_", student).strip(".") or "student"
-        if safe in found:
-            warnings.append(f"skipped {student!r}: its name clashes with another student's ({safe!r})")
+    zeros: dict[str, str] = {}
+    for student in sorted(set(candidates) | set(refused)):
+        safe = base = re.sub(r"[^A-Za-z0-9_.@+-]", "_", student).strip(".") or "student"
+        n = 1
+        while safe.lower() in taken:
+            n += 1
+            safe = f"{base}-{n}"
+        taken.add(safe.lower())
+        if safe != student:
+            warnings.append(f"{student!r} is listed as {safe!r}")
+        paths = candidates.get(student)
+        if not paths:
+            zeros[safe] = refused[student]
             continue
         chosen = next((p for p in paths if p.name == f"{assignment}.ipynb"), paths[0])
         for other in paths:
             if other != chosen:
-                warnings.append(f"{safe}: graded {chosen.name}, not {other.relative_to(folder)}")
+                warnings.append(f"{safe}: graded {chosen.relative_to(folder)}, not {other.relative_to(folder)}")
         found[safe] = chosen
-    return found, warnings
+    return found, warnings, zeros
+
+
+def _cell(value: str) -> str:
+    """A gradebook cell a spreadsheet will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _grade_one(student: str, notebook: Path, args, out_dir: Path, hide: list[str]) -> dict | None:
@@ -131,6 +211,7 @@ def _grade_one(student: str, notebook: Path, args, out_dir: Path, hide: list[str
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "results.json"
     results.unlink(missing_ok=True)
+    (folder / "error.txt").unlink(missing_ok=True)  # from an earlier run
     cmd = [sys.executable, "-m", "autograder", "grade", str(notebook), "--assignment", args.assignment,
            "--out", str(results), "--feedback", str(folder / "feedback.txt"), "--quiet", *_forward(args)]
     for path in hide:
@@ -163,26 +244,24 @@ def cmd_grade_batch(args) -> int:
     from tqdm import tqdm
 
     from autograder.grade import failed_result, feedback
-    from autograder.runner import checks_file
     from autograder.sealed import best_level
 
     folder = Path(args.dir)
-    try:
-        checks_file(args.assignment)
-    except (FileNotFoundError, ValueError) as exc:
-        print(str(exc), file=sys.stderr)
+    if not _known(args.assignment):
         return 2
-    submissions, warnings = _find_submissions(folder, args.assignment)
+    out_dir = Path(args.out_dir or (folder.parent / f"graded-{args.assignment}")).resolve()
+    csv_path = Path(args.csv or out_dir / "grades.csv").resolve()
+    reserved = [csv_path.name] if csv_path.parent == out_dir else []
+    submissions, warnings, zeros = _find_submissions(folder, args.assignment, reserved)
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
-    if not submissions:
+    if not submissions and not zeros:
         print(f"No notebooks found under {folder}.", file=sys.stderr)
         return 2
     level = "off" if args.sandbox == "off" else best_level()
     if level != "strict":
         print(f"warning: the sandbox level here is {level!r}: learners' code is not fully sealed from the "
               "grader (run as root on Linux for the strict seal; see the README)", file=sys.stderr)
-    out_dir = Path(args.out_dir or (folder.parent / f"graded-{args.assignment}")).resolve()
     hide = [str(folder.resolve()), str(out_dir)]
     results: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -192,28 +271,31 @@ def cmd_grade_batch(args) -> int:
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 bar.update()
+    for student, why in zeros.items():
+        results[student] = None
+        (out_dir / student).mkdir(parents=True, exist_ok=True)
+        (out_dir / student / "error.txt").write_text(why + "\n")
     for student, result in results.items():  # graders that gave no result, here in one thread
         if result is None:
             why = (out_dir / student / "error.txt").read_text().strip()
-            result = results[student] = failed_result(submissions[student], args.assignment,
-                                                      f"Could not be graded: {why}.")
+            result = results[student] = failed_result(submissions.get(student, Path(student)),
+                                                      args.assignment, f"Could not be graded: {why}.")
             _write_json(out_dir / student / "results.json", result)
-            (out_dir / student / "feedback.txt").write_text(feedback(result))
+            (out_dir / student / "feedback.txt").write_text(feedback(result), errors="backslashreplace")
     checks = []
     for result in results.values():
         for test in result["tests"]:
             if test["name"] not in checks:
                 checks.append(test["name"])
-    csv_path = Path(args.csv or out_dir / "grades.csv")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with open(csv_path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", *checks])
+        writer.writerow(["student", "score", "max_score", *map(_cell, checks)])
         for student in sorted(results):
             r = results[student]
             by_name = {t["name"]: t["score"] for t in r["tests"]}
             max_score = r.get("extra_data", {}).get("max_score", sum(t["max_score"] for t in r["tests"]))
-            writer.writerow([student, f"{r['score']:g}", f"{max_score:g}",
+            writer.writerow([_cell(student), f"{r['score']:g}", f"{max_score:g}",
                              *[f"{by_name[c]:g}" if c in by_name else "" for c in checks]])
     if not args.quiet:
         print(f"\nGraded {len(results)} submissions of {args.assignment}; gradebook: {csv_path}")
@@ -227,6 +309,8 @@ def cmd_grade_batch(args) -> int:
 def cmd_gradescope(args) -> int:
     from autograder.gradescope import build
 
+    if not _known(args.assignment):
+        return 2
     out = build(args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"))
     print(f"wrote {out}")
     return 0
@@ -265,4 +349,7 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_gradescope)
 
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a report never fails on a character it cannot encode
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     return args.func(args)

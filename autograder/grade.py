@@ -25,15 +25,28 @@ class _Unreadable(Student):
         raise StudentError(name, "Unreadable", self.why)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` from a learner's code made safe to print and to save: terminal control
+    characters (which could redraw a report) become visible escapes, and so do lone
+    surrogates (which UTF-8 cannot write)."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def infer_assignment(path: Path) -> str | None:
     """The assignment a notebook belongs to, from its file name or folder (aNN_slug)."""
     names = known_assignments()
     for part in [Path(path).stem, *[p.name for p in Path(path).resolve().parents][:3]]:
         if part in names:
             return part
-        match = re.match(r"(a\d\d_[a-z0-9_]+?)(?:[-_.](?:submission|solution|copy).*)?$", part)
-        if match and match.group(1) in names:
-            return match.group(1)
+        # a copy's name: a01_word2vec-submission, a01_word2vec-Copy1, "a01_word2vec (1)"
+        match = re.match(r"(a\d\d_[a-z0-9_]+?)(?:[-_. ](?:submission|solution|copy|\(\d+\)).*)?$", part,
+                         re.IGNORECASE)
+        if match and match.group(1).lower() in names:
+            return match.group(1).lower()
     return None
 
 
@@ -85,10 +98,12 @@ def grade(notebook: Path, assignment: str, limits: Limits | None = None) -> dict
     lines += notes
     printed = session.output() if session is not None else ""
     if printed.strip():
-        lines.append("What your code printed while being graded (the first 4,000 characters):\n"
+        lines.append("What your notebook's cells printed when they ran (the first 4,000 characters):\n"
                      + printed[:4000])
+    for test in tests:
+        test["output"] = printable(test["output"])
     return {"score": score, "execution_time": round(time.monotonic() - start, 2),
-            "output": "\n".join(lines), "tests": tests,
+            "output": printable("\n".join(lines)), "tests": tests,
             "extra_data": {"assignment": assignment, "max_score": total,
                            "sandbox": session.mode if session is not None else "",
                            "notebook": Path(notebook).name}}

@@ -34,7 +34,9 @@ def unwrap(value):
 
 def raise_error(err: dict):
     """Raise the StudentError an error record describes."""
-    raise StudentError(err["what"], err["kind"], err.get("message", ""), err.get("trace", ""))
+    if not isinstance(err, dict):
+        err = {"what": "?", "kind": "BadReply", "message": "the reply was not an error record"}
+    raise StudentError(*(str(err.get(key, "")) for key in ("what", "kind", "message", "trace")))
 
 
 class LocalStudent(Student):

@@ -31,6 +31,8 @@ def read(path: Path) -> dict:
         size = path.stat().st_size
     except OSError as exc:
         raise UnreadableNotebook(f"the file could not be opened ({exc.strerror})") from None
+    if path.is_dir():
+        raise UnreadableNotebook("it is a folder, not a notebook file")
     if size == 0:
         raise UnreadableNotebook("the file is empty")
     if size > MAX_NOTEBOOK_BYTES:
@@ -44,6 +46,10 @@ def read(path: Path) -> dict:
                                  f"{exc.msg}); was it saved completely?") from None
     except RecursionError:
         raise UnreadableNotebook("the file's JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. a number with more digits than Python converts
+        raise UnreadableNotebook(f"the file's JSON could not be read ({exc})") from None
+    except OSError as exc:
+        raise UnreadableNotebook(f"the file could not be read ({exc.strerror})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise UnreadableNotebook("the file is JSON but not a Jupyter notebook (it has no list of cells)")
     return nb

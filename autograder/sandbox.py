@@ -82,6 +82,21 @@ def _needed_paths() -> list[Path]:
     return sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts))
 
 
+# The course package's reference versions of exercises (the book's pages use them): graded
+# code may not import them, and at the strict level it cannot read their files either.
+REFERENCE_MODULES = ("latentlab.vae", "latentlab.autoencoders")
+
+
+def _reference_files() -> list[Path]:
+    """The source and byte-code files of REFERENCE_MODULES."""
+    files = []
+    for module in REFERENCE_MODULES:
+        stem = module.rsplit(".", 1)[1]
+        folder = COURSE_DIR / "latentlab"
+        files += [folder / f"{stem}.py", *sorted((folder / "__pycache__").glob(f"{stem}.*.pyc"))]
+    return [f for f in files if f.is_file()]
+
+
 def _checks_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("AUTOGRADER_CHECKS_PATH", "").split(os.pathsep) if p]
     return [d.resolve() for d in [PACKAGE_DIR / "checks", *extra] if d.is_dir()]
@@ -252,6 +267,7 @@ class Sandbox:
                    HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                    PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
                    PYTHONPATH=str(COURSE_DIR), AUTOGRADER_WORKER=self.token,
+                   AUTOGRADER_REFERENCE_MODULES=",".join(REFERENCE_MODULES),
                    OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
         if self.level == "off":
             env["AUTOGRADER_SOCKETS"] = "refuse"
@@ -281,6 +297,8 @@ class Sandbox:
         for path in _checks_dirs():
             if _under(path, needed) or not _under(path, hidden):
                 lines.append(f"mount -t tmpfs -o mode=755,size=1m hidden {q(str(path))}")
+        for path in _reference_files():
+            lines.append(f"mount --bind /dev/null {q(str(path))}")
         lines += [f"mkdir -p {q(str(self.scratch))}",
                   f"mount -t tmpfs -o mode=700,size={PRIVATE_TMP},uid={self.uid},gid={self.uid} scratch "
                   f"{q(str(self.scratch))}",

@@ -10,11 +10,13 @@ Every call has a time limit; the worker is always ended with SIGKILL.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
 from dataclasses import dataclass, field
@@ -180,6 +182,21 @@ class Worker:
         self._reader.join(timeout=2)
         self.sandbox.cleanup()
 
+    def settle_output(self, timeout: float = 0.5) -> None:
+        """Wait until what the worker has written so far has reached `output`: its prints come
+        down a pipe of their own, and may trail the reply they preceded."""
+        deadline = time.monotonic() + timeout
+        count = bytearray(4)
+        while time.monotonic() < deadline:
+            try:
+                fcntl.ioctl(self.proc.stdout.fileno(), termios.FIONREAD, count)
+            except (OSError, ValueError):
+                break
+            if not int.from_bytes(count, sys.byteorder):
+                break
+            time.sleep(0.005)
+        time.sleep(0.01)  # the reader appends what it has just read
+
     @property
     def alive(self) -> bool:
         return self._to_w >= 0 and self.proc.poll() is None
@@ -212,6 +229,7 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _ready: bool = False  # the live worker has run the cells
     _closed: bool = False
+    _printed: list = field(default_factory=list)  # what each run of the cells printed
 
     def _levels(self) -> tuple[str, ...]:
         """The sandbox levels to try, strongest first (the first that starts is kept)."""
@@ -253,18 +271,23 @@ class Session:
                     raise WorkerDied("the whole grading ran out of time")
                 self._new_worker()
             self._ready = False
-            for cell in self.cells:
-                previous = self.outcomes.get(cell.index)
-                if previous is not None and previous.status in ("timeout", "died"):
-                    continue
-                outcome = self._run_cell(cell)
-                if previous is None or outcome.status in ("timeout", "died"):
-                    self.outcomes[cell.index] = outcome
-                if outcome.status in ("timeout", "died"):
-                    break
-            else:
-                self._ready = True
-                return self.worker
+            worker, start = self.worker, len(self.worker.output)
+            try:
+                for cell in self.cells:
+                    previous = self.outcomes.get(cell.index)
+                    if previous is not None and previous.status in ("timeout", "died"):
+                        continue
+                    outcome = self._run_cell(cell)
+                    if previous is None or outcome.status in ("timeout", "died"):
+                        self.outcomes[cell.index] = outcome
+                    if outcome.status in ("timeout", "died"):
+                        break
+                else:
+                    self._ready = True
+                    return self.worker
+            finally:
+                worker.settle_output()
+                self._printed.append((bytes(worker.output[start:]), worker.dropped))
 
     def _new_worker(self) -> None:
         """Start a worker at the strongest level that starts here (probing costs nothing extra)."""
@@ -307,12 +330,17 @@ class Session:
             self.worker.kill()
 
     def output(self) -> str:
-        if self.worker is None:
-            return ""
-        text = bytes(self.worker.output).decode("utf-8", "replace")
-        if self.worker.dropped:
-            text += f"\n[... {self.worker.dropped} more bytes of output were dropped]"
-        return text
+        """What the submission's cells printed while they ran (each run, when a crash or a
+        hang made the grader run them again); not what checks made its functions print, which
+        could show a hidden check's inputs."""
+        runs = []
+        for raw, dropped in self._printed:
+            text = raw.decode("utf-8", "replace")
+            if dropped:
+                text += f"\n[... {dropped} more bytes of output were dropped]"
+            runs.append(text)
+        return "\n[the cells ran again, after the Python process running them was restarted]\n".join(
+            r for r in runs if r.strip())
 
 
 class SealedStudent(Student):

@@ -38,6 +38,19 @@ def _no_network() -> None:
     socket.getaddrinfo = refuse
 
 
+class _RefuseReferences:
+    """A module finder that refuses the course package's reference versions of exercises."""
+
+    def __init__(self, names):
+        self.names = set(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.names:
+            raise ImportError(f"{fullname} holds the course's reference versions of exercises; graded "
+                              "code has to be your own, so it cannot be imported here", name=fullname)
+        return None
+
+
 def main(argv: list[str]) -> int:
     in_fd, out_fd, id_base, memory = int(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
     os.set_inheritable(in_fd, False)
@@ -45,6 +58,8 @@ def main(argv: list[str]) -> int:
     _limit(memory)
     if os.environ.get("AUTOGRADER_SOCKETS") == "refuse":
         _no_network()
+    sys.meta_path.insert(0, _RefuseReferences(filter(None, os.environ.get(
+        "AUTOGRADER_REFERENCE_MODULES", "").split(","))))
 
     from autograder import wire
     from autograder.calls import Objects, error_record, execute

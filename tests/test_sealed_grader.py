@@ -21,16 +21,14 @@ import pytest
 
 from autograder import nbfile
 from autograder.grade import grade
-from autograder.sealed import Limits, SealedStudent, Session, strict_sandbox_available
-from tests.helpers import ROOT
+from autograder.sealed import Limits, SealedStudent, Session
+from tests.helpers import MODES, ROOT, STRICT, by_exercise
 
 DEMO = ROOT / "tests" / "demo"
 SOLUTION = DEMO / "solutions" / "a00_demo" / "a00_demo.ipynb"
 RELEASE = DEMO / "exercises" / "a00_demo" / "a00_demo.ipynb"
 CHECKS = DEMO / "checks" / "a00_demo.py"
 FULL = 6.0
-STRICT = strict_sandbox_available()
-MODES = ["strict", "off"] if STRICT else ["off"]
 FAST = dict(call_timeout=3, cell_timeout=4, memory_bytes=1 << 30, output_bytes=64 << 10, total_timeout=120)
 
 
@@ -70,12 +68,6 @@ def submission(tmp_path: Path, replace: dict[str, str] | None = None, add: list[
 def run(path: Path, mode: str, **limits) -> dict:
     return grade(path, "a00_demo", Limits(sandbox=mode, **{**FAST, **limits}))
 
-
-def by_exercise(result: dict) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for t in result["tests"]:
-        out[t["extra_data"]["exercise"]] = out.get(t["extra_data"]["exercise"], 0) + t["score"]
-    return out
 
 
 ADD_LOOPS = 'def add(a, b):\n    while True:\n        pass'
@@ -224,6 +216,10 @@ def facts():
         except OSError:
             pass
     out["sees_grader"] = any(b"pytest" in c for c in seen)
+    try:
+        out["reference_source"] = len(open({str(ROOT / 'latentlab' / 'vae.py')!r}).read())
+    except OSError:
+        out["reference_source"] = 0
     return out
 """)]
     session = Session(cells, Limits(sandbox=mode, **FAST))
@@ -249,6 +245,7 @@ def facts():
         assert facts["uid"] >= 200_000, "the worker should run as an unprivileged uid"
         assert facts["wrote_repo"] is False, "the worker must not be able to write the repository"
         assert facts["sees_grader"] is False, "the worker must not be able to signal the grader"
+        assert facts["reference_source"] == 0, "the worker must not read the reference versions of exercises"
     assert not scratch.exists(), "the scratch folder should be removed after grading"
 
 
