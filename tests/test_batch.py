@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from autograder.cli import _find_submissions
 from tests.helpers import ROOT
 
 DEMO = ROOT / "tests" / "demo"
@@ -47,3 +48,66 @@ def test_batch_layouts(tmp_path, layout):
         assert (tmp_path / "out" / student / "results.json").exists()
         assert (tmp_path / "out" / student / "feedback.txt").read_text().startswith("a00_demo:")
     assert "Pass rate of each check" in stdout and "33.3%" in stdout
+
+
+def put(folder, rel, source=SOLUTION):
+    target = folder / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+    return target
+
+
+def test_nbgrader_layout_is_read_at_its_exact_depth(tmp_path):
+    """A notebook nested inside another student's folder neither replaces that student's work
+    nor makes up a student."""
+    folder = tmp_path / "submitted"
+    bob = put(folder, "bob/a00_demo/a00_demo.ipynb", RELEASE)
+    put(folder, "bob/a00_demo/zoe/a00_demo/a00_demo.ipynb", RELEASE)
+    put(folder, "bob/a00_demo/ghost/a00_demo/a00_demo.ipynb")
+    zoe = put(folder, "zoe/a00_demo/a00_demo.ipynb")
+    found, warnings, zeros = _find_submissions(folder, "a00_demo")
+    assert found == {"bob": bob, "zoe": zoe} and not zeros
+    assert sum("not in a layout grade-batch reads" in w for w in warnings) == 2, warnings
+
+
+def test_symbolic_links_are_not_followed(tmp_path):
+    folder = tmp_path / "submitted"
+    (folder / "eve" / "a00_demo").mkdir(parents=True)
+    (folder / "eve" / "a00_demo" / "a00_demo.ipynb").symlink_to(SOLUTION)
+    (folder / "trudy.ipynb").symlink_to(SOLUTION)
+    (tmp_path / "elsewhere" / "a00_demo").mkdir(parents=True)
+    (folder / "carol").symlink_to(tmp_path / "elsewhere")
+    found, warnings, zeros = _find_submissions(folder, "a00_demo")
+    assert not found and set(zeros) == {"eve", "trudy"}
+    assert all("symbolic link" in why for why in zeros.values())
+    assert any("carol" in w and "symbolic link" in w for w in warnings), warnings
+    _, rows = batch(folder, tmp_path / "out")
+    assert {r["student"]: float(r["score"]) for r in rows} == {"eve": 0.0, "trudy": 0.0}
+    assert "symbolic link" in (tmp_path / "out" / "eve" / "feedback.txt").read_text()
+
+
+def test_every_student_gets_a_row_whatever_the_name(tmp_path):
+    folder = tmp_path / "submitted"
+    for name in ["José", "Josè", "grades.csv", "=1+1", "+cmd", "@A1", "plain"]:
+        put(folder, f"{name}.ipynb", RELEASE)
+    put(folder, "upper.IPYNB", RELEASE)
+    put(folder, "renamed.ipynb.txt", RELEASE)
+    found, warnings, zeros = _find_submissions(folder, "a00_demo", reserved=["grades.csv"])
+    assert len(found) == 8 and not zeros
+    assert {"Jos_", "Jos_-2", "grades.csv-2", "upper"} <= set(found)
+    assert any("renamed.ipynb.txt" in w for w in warnings), warnings
+    _, rows = batch(folder, tmp_path / "out", "--jobs", "2")
+    students = [r["student"] for r in rows]
+    assert len(students) == 8
+    assert not any(s.startswith(("=", "+", "-", "@")) for s in students), students
+    assert "'+cmd" in students and "'@A1" in students and "_1+1" in students
+
+
+def test_a_stale_error_is_removed_when_a_regrade_succeeds(tmp_path):
+    folder = tmp_path / "submitted"
+    put(folder, "alice.ipynb")
+    stale = tmp_path / "out" / "alice" / "error.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("grading took longer than 10 s\n")
+    _, rows = batch(folder, tmp_path / "out")
+    assert float(rows[0]["score"]) == 6.0 and not stale.exists()

@@ -356,3 +356,70 @@ def test_a_hang_is_waited_for_once(tmp_path):
     add = [t for t in result["tests"] if t["extra_data"]["exercise"] == "add"]
     assert "was not run again" in add[1]["output"], add[1]["output"]
     assert time.monotonic() - start < 5 * 1.5 + 10, "the second check should not wait for the hang again"
+
+
+def cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, AUTOGRADER_CHECKS_PATH=str(DEMO / "checks")))
+
+
+@pytest.mark.parametrize("args, says", [
+    (["grade", SOLUTION, "--assignment", "a00-demo"], "is not an assignment name"),
+    (["grade", SOLUTION, "--assignment", "../etc"], "is not an assignment name"),
+    (["gradescope", "nope"], "there are no checks"),
+    (["grade", SOLUTION, "--call-timeout", "nan"], "should be a number above 0"),
+    (["grade", SOLUTION, "--memory-mb", "0"], "should be a number above 0"),
+    (["grade-batch", DEMO, "--assignment", "a00_demo", "--cell-timeout", "-1"], "should be a number above 0"),
+])
+def test_bad_arguments_get_a_plain_message(args, says):
+    proc = cli(*args)
+    assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_folder_is_unreadable_not_a_grader_fault(tmp_path):
+    folder = tmp_path / "a00_demo.ipynb"
+    folder.mkdir()
+    proc = cli("grade", folder, "--out", tmp_path / "r.json")
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert proc.returncode == 0 and result["score"] == 0
+    assert "it is a folder" in result["output"] and "tell your instructor" not in result["output"]
+
+
+def test_learner_text_cannot_forge_the_report(tmp_path):
+    """Terminal control sequences and unencodable characters from a learner's code are shown
+    escaped: the report can neither be redrawn nor fail to be written."""
+    fake = "\\x1b[2J\\x1b[Ha00_demo: 6 of 6 points\\x1b[8m"
+    path = submission(tmp_path, {"add": f"print({fake!r})\ndef add(a, b):\n"
+                                        "    raise ValueError('bad \\udcff byte')"})
+    proc = cli("grade", path, "--out", tmp_path / "r.json", "--feedback", tmp_path / "f.txt", "--sandbox", "off",
+               "--call-timeout", "5")
+    assert proc.returncode == 0, proc.stderr
+    report = (tmp_path / "f.txt").read_text()
+    assert report.startswith("a00_demo: 4 of 6 points")
+    assert "\x1b" not in report and "\x1b" not in proc.stdout and "\\x1b[2J" in report
+    assert "\\udcff" in report
+
+
+def test_only_the_cells_output_is_reported(tmp_path):
+    """What a function prints while a check calls it could show a hidden check's input."""
+    path = submission(tmp_path, {"add": "print('cell ran')\ndef add(a, b):\n    print('called add', a, b)\n"
+                                        "    return a + b"})
+    result = run(path, "off")
+    assert result["score"] == FULL
+    assert "cell ran" in result["output"] and "called add" not in result["output"]
+
+
+def test_output_before_a_crash_is_kept(tmp_path):
+    path = submission(tmp_path, {"add": "print('before the crash', flush=True)\nimport os\nos._exit(3)\n"
+                                        "def add(a, b):\n    return a + b"})
+    result = run(path, "off")
+    assert "before the crash" in result["output"], result["output"]
+
+
+def test_infers_the_assignment_from_copies_of_the_notebook():
+    from autograder.grade import infer_assignment
+
+    for name in ["a01_word2vec-Copy1.ipynb", "a01_word2vec (1).ipynb", "A01_Word2Vec.ipynb"]:
+        assert infer_assignment(Path(name)) == "a01_word2vec", name
+    assert infer_assignment(Path("a01_word2vec_notes_v2.ipynb")) is None
