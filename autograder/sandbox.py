@@ -160,7 +160,9 @@ def kill_uid(uid: int) -> None:
 
 
 class CGroup:
-    """A cgroup (v1 or v2, where this process may create one) capping memory and processes."""
+    """A cgroup (v1 or v2, where this process may create one) capping memory and processes,
+    and giving each worker an equal share of the CPU (a worker that starts many busy processes
+    shares one worker's time among them, and cannot starve a neighbour's grading)."""
 
     def __init__(self, name: str, memory_bytes: int):
         self.dirs: list[Path] = []
@@ -175,14 +177,15 @@ class CGroup:
         root = Path("/sys/fs/cgroup")
         if (root / "cgroup.controllers").exists() and "unified" in own:  # v2
             self._make(root / own["unified"].lstrip("/") / name,
-                       {"memory.max": memory_bytes, "pids.max": MAX_PROCESSES})
+                       {"memory.max": memory_bytes, "pids.max": MAX_PROCESSES}, {"cpu.weight": 100})
         else:  # v1
             for controller, limits in (("memory", {"memory.limit_in_bytes": memory_bytes}),
-                                       ("pids", {"pids.max": MAX_PROCESSES})):
+                                       ("pids", {"pids.max": MAX_PROCESSES}),
+                                       ("cpu", {"cpu.shares": 1024})):
                 if controller in own:
                     self._make(root / controller / own[controller].lstrip("/") / name, limits)
 
-    def _make(self, folder: Path, limits: dict) -> None:
+    def _make(self, folder: Path, limits: dict, optional: dict | None = None) -> None:
         try:
             folder.mkdir()
             for key, value in limits.items():
@@ -191,6 +194,12 @@ class CGroup:
         except OSError:
             try:
                 folder.rmdir()
+            except OSError:
+                pass
+            return
+        for key, value in (optional or {}).items():  # only where the parent delegates it
+            try:
+                (folder / key).write_text(str(value))
             except OSError:
                 pass
 

@@ -423,3 +423,17 @@ def test_infers_the_assignment_from_copies_of_the_notebook():
     for name in ["a01_word2vec-Copy1.ipynb", "a01_word2vec (1).ipynb", "A01_Word2Vec.ipynb"]:
         assert infer_assignment(Path(name)) == "a01_word2vec", name
     assert infer_assignment(Path("a01_word2vec_notes_v2.ipynb")) is None
+
+
+@STRICT_ONLY
+def test_each_worker_gets_a_cpu_share_of_its_own():
+    """A submission that starts many busy processes shares one worker's CPU time among them."""
+    from autograder.sandbox import CGroup
+
+    group = CGroup(f"autograder-test-{os.getpid()}", 1 << 30)
+    try:
+        cpu = [d for d in group.dirs if (d / "cpu.shares").exists() or (d / "cpu.weight").exists()]
+        assert cpu, f"no CPU controller among {group.dirs}"
+    finally:
+        group.remove()
+
