@@ -61,10 +61,10 @@ def main(argv: list[str]) -> int:
     sys.meta_path.insert(0, _RefuseReferences(filter(None, os.environ.get(
         "AUTOGRADER_REFERENCE_MODULES", "").split(","))))
 
-    from autograder import wire
+    from autograder import nbfile, wire
     from autograder.calls import Objects, error_record, execute
 
-    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    namespace: dict = nbfile.ipython_stub({"__name__": "__main__", "__builtins__": __builtins__})
     objects = Objects(start=id_base)
 
     main_pid = os.getpid()

@@ -42,7 +42,7 @@ def namespace(path: Path, replacements: dict[str, str] | None = None, exercises_
         hits = [i for i, src in enumerate(cells) if old in src]
         assert len(hits) == 1, f"the mutation {old!r} should match exactly one cell, matched {len(hits)}"
         cells[hits[0]] = cells[hits[0]].replace(old, new)
-    ns: dict = {"__name__": "__main__"}
+    ns: dict = nbfile.ipython_stub({"__name__": "__main__"})
     for src in cells:
         exec(compile(src, str(path), "exec"), ns)  # noqa: S102 - our own notebooks
         _close_figures()  # as Jupyter's inline backend does after each cell

@@ -437,3 +437,14 @@ def test_each_worker_gets_a_cpu_share_of_its_own():
     finally:
         group.remove()
 
+
+def test_ipython_syntax_is_read_as_jupyter_reads_it(tmp_path):
+    """Magics, shell lines and `obj?` do nothing; a continuation line that starts with `!=`
+    stays code; the body of a `%%time` cell runs."""
+    path = submission(tmp_path, {
+        "add": "%matplotlib inline\n!echo hello\ndef add(a, b):\n    if (\n        a\n        != a\n"
+               "    ):\n        return None\n    return a + b\nsum?",
+        "scale_rows": "%%time\nimport numpy as np\ndef scale_rows(x, w):\n    return x * w[:, None]"})
+    result = run(path, "off")
+    assert result["score"] == FULL, (by_exercise(result), result["output"][-1500:])
+
