@@ -312,6 +312,9 @@ class Session:
         limit = min(self.limits.cell_timeout, self.remaining())
         if limit <= 0:
             return CellOutcome(cell.index, "timeout", "the whole grading ran out of time before it ran")
+        if len(cell.source.encode("utf-8", "surrogatepass")) > wire.MAX_HEADER // 2:
+            return CellOutcome(cell.index, "error", f"the cell holds {len(cell.source) >> 20} MB of code, more "
+                                                    "than a notebook cell may; keep data in files, not in code")
         try:
             reply = self.worker.request({"op": "cell", "source": cell.source, "index": cell.index}, limit)
         except WorkerTimeout:

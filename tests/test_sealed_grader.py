@@ -448,3 +448,10 @@ def test_ipython_syntax_is_read_as_jupyter_reads_it(tmp_path):
     result = run(path, "off")
     assert result["score"] == FULL, (by_exercise(result), result["output"][-1500:])
 
+
+def test_an_oversized_cell_costs_only_itself(tmp_path):
+    path = submission(tmp_path, add=["blob = '" + "x" * (17 << 20) + "'"])
+    result = run(path, "off")
+    assert result["score"] == FULL, by_exercise(result)
+    assert "MB of code" in result["output"]
+
