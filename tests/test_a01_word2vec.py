@@ -144,10 +144,10 @@ TARGETED = {
         {"scores[row, [j for i in query for j in spellings[i]]] = -np.inf": "pass"}),
     "accuracy with the wrong sign": (
         "test_accuracy_excludes_query_words",
-        {"x_hat[b] - x_hat[a] + x_hat[c]": "x_hat[a] - x_hat[b] + x_hat[c]"}),
+        {"x_unit[b] - x_unit[a] + x_unit[c]": "x_unit[a] - x_unit[b] + x_unit[c]"}),
     "accuracy from unnormalised vectors": (
         "test_accuracy_excludes_query_words",
-        {"x_hat = normalize_rows(np.asarray(x)[:restrict_vocab])": "x_hat = np.asarray(x)[:restrict_vocab]"}),
+        {"x_unit = normalize_rows(np.asarray(x)[:restrict_vocab])": "x_unit = np.asarray(x)[:restrict_vocab]"}),
     "accuracy counts out-of-vocabulary questions as wrong": (
         "test_accuracy_skips_out_of_vocabulary_questions", {'stats["skipped"] += 1': 'stats["incorrect"] += 1'}),
     "accuracy of an empty section is NaN": (
@@ -170,7 +170,7 @@ TARGETED = {
         "test_accuracy_ignores_case", {"index.setdefault(w, i)": "index[w] = i"}),
     "3CosMul accuracy without the shift": (
         "test_accuracy_3cosmul_matches_gensim",
-        {"((1 + x_hat[q] @ x_hat.T) / 2 for q in (a, b, c))": "(x_hat[q] @ x_hat.T for q in (a, b, c))"}),
+        {"((1 + x_unit[q] @ x_unit.T) / 2 for q in (a, b, c))": "(x_unit[q] @ x_unit.T for q in (a, b, c))"}),
 }
 
 
