@@ -58,14 +58,14 @@ def train(model, x, num_epochs=100, lr=3e-3, batch_size=128, seed=0, x_val=None,
     history = {"train": [], "held_out": []}
     desc = f"training latent_dim={model.latent_dim}"
     for _ in tqdm(range(num_epochs), desc=desc, disable=not progress, mininterval=5.0):
-        total = 0.0
+        losses = []
         for idx in torch.randperm(len(x), generator=generator).split(batch_size):
             loss = ((model(x[idx]) - x[idx]) ** 2).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(idx)
-        history["train"].append(total / len(x))
+            losses.append(loss.item())
+        history["train"].append(float(np.mean(losses)))  # as the exercise's train_autoencoder records it
         if x_val is not None:
             history["held_out"].append(reconstruction_error(x_val, decode(model, encode(model, x_val))))
     return history

@@ -65,7 +65,7 @@ def gensim_test_data(name: str) -> Path:
     return _require(_package_dir("gensim", "gensim") / "test" / "test_data" / name, "gensim")
 
 
-# --- word vectors --------------------------------------------------------------------
+# word vectors
 
 
 @functools.lru_cache(maxsize=1)
@@ -104,7 +104,7 @@ def glove(n_words: int | None = None):
     return kv
 
 
-# --- evaluation sets -----------------------------------------------------------------
+# evaluation sets
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def word_similarity(name: str) -> tuple[tuple[str, str, float], ...]:
     return tuple(rows)
 
 
-# --- text to train Word2Vec on --------------------------------------------------------
+# text to train Word2Vec on
 
 CORPUS_SOURCES = ("kjv", "wiki", "lee")
 
@@ -241,7 +241,7 @@ def _corpus(sources: tuple[str, ...]) -> Corpus:
     return corpus
 
 
-# --- images ----------------------------------------------------------------------------
+# images
 
 
 @functools.lru_cache(maxsize=4)
@@ -266,7 +266,7 @@ def digits(test_size: float = 0.25, seed: int = 0):
     return tuple(parts)
 
 
-# --- MiniLM ----------------------------------------------------------------------------
+# MiniLM
 
 
 def minilm_path() -> Path:

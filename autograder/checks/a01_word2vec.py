@@ -24,7 +24,7 @@ QUESTIONS = [("man", "king", "woman"), ("france", "paris", "italy"), ("good", "b
              ("walk", "walked", "run"), ("brother", "sister", "father"), ("big", "bigger", "small")]
 
 
-# --- oracles and data, computed once per process -----------------------------------------
+# oracles and data, computed once per process
 
 
 def _kv(x, words) -> KeyedVectors:
@@ -97,7 +97,7 @@ def _synthetic(seed: int, n: int = 12, d: int = 4):
     return x.astype(np.float32), [f"w{i}" for i in range(n)]
 
 
-# --- shared validation --------------------------------------------------------------------
+# shared validation
 
 
 def _pairs(value, what: str, k: int) -> list:
@@ -196,7 +196,7 @@ def _never_returns_a_query_word(student, name: str) -> None:
                             f"excludes them); {what} returned {leaked}")
 
 
-# --- normalize_rows ---------------------------------------------------------------------------
+# normalize_rows
 
 
 @graded("normalize_rows", points=1)
@@ -237,7 +237,7 @@ def test_normalize_rows_accepts_integer_counts(student):
         f"normalize_rows([[3, 4], [0, 0], [1, 0], [0, 7]]) should be {want.tolist()}; got {got.tolist()}")
 
 
-# --- cosine_similarity -----------------------------------------------------------------------
+# cosine_similarity
 
 
 @graded("cosine_similarity", points=1)
@@ -285,7 +285,7 @@ def test_cosine_similarity_zero_vectors_give_zero(student):
         f"zero vectors: a zero v has cosine 0 with every row (never NaN); got {got.tolist()}")
 
 
-# --- top_k -------------------------------------------------------------------------------------
+# top_k
 
 
 @graded("top_k", points=2)
@@ -369,7 +369,7 @@ def test_top_k_zero_rows_give_no_nan(student):
         f"zero vectors: the zero row w2 should be ranked with cosine 0; top_k returned {got}")
 
 
-# --- analogy_3cosadd -------------------------------------------------------------------------
+# analogy_3cosadd
 
 
 @graded("analogy_3cosadd", points=2)
@@ -423,7 +423,7 @@ def test_3cosadd_unknown_word_raises_key_error(student):
                       "man", "king", "qwzxv", x, list(words))
 
 
-# --- analogy_3cosmul -------------------------------------------------------------------------
+# analogy_3cosmul
 
 
 @graded("analogy_3cosmul", points=2)
@@ -497,7 +497,7 @@ def test_3cosmul_unknown_word_raises_key_error(student):
                       "qwzxv", "king", "woman", x, list(words))
 
 
-# --- analogy_accuracy -----------------------------------------------------------------------
+# analogy_accuracy
 
 
 @graded("analogy_accuracy", points=3)

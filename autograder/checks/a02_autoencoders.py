@@ -20,7 +20,7 @@ from sklearn.neighbors import NearestNeighbors
 from autograder.api import Handle, expect_array, expect_type, graded, tensor
 from latentlab import data
 
-# --- helpers ---------------------------------------------------------------------------
+# helpers
 
 
 def _describe(value) -> str:
@@ -151,7 +151,7 @@ def _agreement(z: np.ndarray, y: np.ndarray, k: int) -> float:
     return float((y[idx] == y[:, None]).mean())
 
 
-# --- PCA -------------------------------------------------------------------------------
+# PCA
 
 
 @graded("PCA", points=1)
@@ -258,7 +258,7 @@ def test_pca_on_digits_matches_sklearn_error(student):
         f"scikit-learn PCA's, {want:.6f}; yours is {error:.6f}")
 
 
-# --- Autoencoder -----------------------------------------------------------------------
+# Autoencoder
 
 
 @graded("Autoencoder", points=1)
@@ -374,7 +374,7 @@ def test_gradients_flow_from_x_hat_back_to_x(student):
         f"by up to {np.abs(grad - want).max():.3g}")
 
 
-# --- reconstruction_loss -----------------------------------------------------------------
+# reconstruction_loss
 
 
 @graded("reconstruction_loss", points=1)
@@ -422,7 +422,7 @@ def test_loss_gradient_matches_closed_form(student):
         f"{np.abs(grad - want).max():.3g}")
 
 
-# --- train_autoencoder -------------------------------------------------------------------
+# train_autoencoder
 
 
 @graded("train_autoencoder", points=1, timeout=30)
@@ -526,7 +526,7 @@ def test_beats_pca_at_latent_dim_2_on_held_out_digits(student):
         "so information is flowing around the bottleneck")
 
 
-# --- neighbour_label_agreement ----------------------------------------------------------
+# neighbour_label_agreement
 
 
 @graded("neighbour_label_agreement", points=1)

@@ -87,7 +87,7 @@ def _pair(value, what, shape):
     return tuple(expect_array(v, f"element {i} of {what}", shape=shape) for i, v in enumerate(value))
 
 
-# --- reparameterize ---------------------------------------------------------------------
+# reparameterize
 
 
 @graded("reparameterize", points=1)
@@ -173,7 +173,7 @@ def test_reparameterize_draws_independent_noise(student):
     assert np.isfinite(z_single).all(), "reparameterize of one example gave non-finite values"
 
 
-# --- gaussian_kl ------------------------------------------------------------------------
+# gaussian_kl
 
 
 @graded("gaussian_kl", points=2)
@@ -231,7 +231,7 @@ def test_gaussian_kl_matches_monte_carlo(student):
         f"samples; got {_show(got, 3)}, estimate {_show(estimate, 3)}")
 
 
-# --- negative_elbo ----------------------------------------------------------------------
+# negative_elbo
 
 
 def _elbo_inputs(seed, batch=5, latent_dim=3):
@@ -324,7 +324,7 @@ def test_negative_elbo_gradients(student):
         f"{_show(want_logvar[0], 4)}")
 
 
-# --- VAE --------------------------------------------------------------------------------
+# VAE
 
 
 @graded("VAE", points=1)
@@ -391,7 +391,7 @@ def test_forward_uses_reparameterize_with_the_generator(student):
     expect_array(out[1], "mu of VAE(input_dim=10, latent_dim=4)", shape=(6, 4))
 
 
-# --- train_vae --------------------------------------------------------------------------
+# train_vae
 
 
 def _history(value, what, steps):
@@ -466,7 +466,7 @@ def test_training_decodes_samples(student):
         "z = reparameterize(mu, logvar, generator) rather than mu, and does it pass beta on?")
 
 
-# --- sample_prior -----------------------------------------------------------------------
+# sample_prior
 
 
 def _prior(student, model, n, seed, latent_dim):
@@ -508,7 +508,7 @@ def test_prior_samples_are_standard_normal(student):
         "(expected 0, 1 and 0)")
 
 
-# --- active_units -----------------------------------------------------------------------
+# active_units
 
 
 def _latents(variances, offsets, n=500, seed=0):
