@@ -27,6 +27,8 @@ A = "a03_vae"
 
 # (mistake, {solution source: mutated source}, exercise whose checks must catch it)
 MISTAKES = [
+    ("a missing seed for the initial weights",
+     {"        torch.manual_seed(seed)  # the initial weights depend on `seed` only\n": ""}, "VAE"),
     ("sigma = exp(logvar) instead of exp(logvar / 2)",
      {"sigma = torch.exp(0.5 * logvar)": "sigma = torch.exp(logvar)"}, "reparameterize"),
     ("eps drawn without the generator",

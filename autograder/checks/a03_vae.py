@@ -348,6 +348,23 @@ def test_decode_gives_images_in_the_unit_range(student):
         f"{x_hat.max():.3f} (end the decoder with a sigmoid)")
 
 
+@graded("VAE", points=1)
+def test_seed_sets_the_initial_weights(student):
+    x = _digits()[:5]
+
+    def mu(seed):
+        model = student.new("VAE", input_dim=64, latent_dim=3, hidden_dim=16, seed=seed)
+        return _pair(model.call("encode", tensor(x)), f"encode(x) of VAE(..., seed={seed})", (5, 3))[0]
+
+    first, again, other = mu(3), mu(3), mu(4)
+    assert np.allclose(first, again), (
+        "two VAEs built with seed=3 should start with the same weights, so encode(x) should give the "
+        "same mu; set torch's seed from `seed` before creating the layers")
+    assert not np.allclose(first, other), (
+        "VAEs built with seed=3 and seed=4 start with the same weights: the initial weights should "
+        "depend on `seed`")
+
+
 def _forward(model, x, seed):
     out = model.call("forward", tensor(x), generator(seed))
     if not isinstance(out, tuple | list) or len(out) != 3:
