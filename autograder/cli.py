@@ -116,25 +116,22 @@ def cmd_grade(args) -> int:
     if args.out:
         _write_json(Path(args.out), result)
     if args.feedback:
-        Path(args.feedback).write_text(feedback(result), errors="backslashreplace")
+        Path(args.feedback).write_text(feedback(result))
     if not args.quiet:
         print(feedback(result), end="")
     return 0
 
 
 def _student_files(folder: Path):
-    """(relative parts, path) of every file under `folder`, without following symbolic links
-    to folders; hidden folders (.ipynb_checkpoints) are left out."""
+    """(relative parts, path) of every file under `folder`, and of every symbolic link to a
+    folder (which is not followed); hidden files and folders (.ipynb_checkpoints) are left out."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            rel = path.relative_to(folder).parts
+        linked = [d for d in dirs if (Path(root) / d).is_symlink()]
+        for name in sorted([*files, *linked]):
             if not name.startswith("."):
-                yield rel, path
-        for name in dirs:
-            if (Path(root) / name).is_symlink():
-                yield (Path(root) / name).relative_to(folder).parts + ("",), Path(root) / name
+                path = Path(root) / name
+                yield path.relative_to(folder).parts, path
 
 
 def _find_submissions(folder: Path, assignment: str, reserved=()) -> tuple[dict, list[str], dict]:
@@ -150,8 +147,8 @@ def _find_submissions(folder: Path, assignment: str, reserved=()) -> tuple[dict,
     refused: dict[str, str] = {}
     warnings: list[str] = []
     for rel, path in _student_files(folder):
-        shown = "/".join(p for p in rel if p)
-        if rel[-1] == "":
+        shown = "/".join(rel)
+        if path.is_dir():
             warnings.append(f"skipped {shown}: a symbolic link to a folder is not followed")
             continue
         if path.suffix.lower() != ".ipynb":
@@ -162,7 +159,7 @@ def _find_submissions(folder: Path, assignment: str, reserved=()) -> tuple[dict,
             student = rel[0]  # nbgrader: <student>/<aid>/<aid>.ipynb
         elif len(rel) == 1:
             student = path.stem  # flat: <student>.ipynb
-        elif len(rel) == 2 and rel[1] != assignment:
+        elif len(rel) == 2:
             student = rel[0]  # <student>/<anything>.ipynb
         else:
             warnings.append(f"skipped {shown}: not in a layout grade-batch reads "
@@ -281,7 +278,7 @@ def cmd_grade_batch(args) -> int:
             result = results[student] = failed_result(submissions.get(student, Path(student)),
                                                       args.assignment, f"Could not be graded: {why}.")
             _write_json(out_dir / student / "results.json", result)
-            (out_dir / student / "feedback.txt").write_text(feedback(result), errors="backslashreplace")
+            (out_dir / student / "feedback.txt").write_text(feedback(result))
     checks = []
     for result in results.values():
         for test in result["tests"]:

@@ -53,7 +53,7 @@ def infer_assignment(path: Path) -> str | None:
 def _test_entry(r: CheckResult) -> dict:
     label = r.name.removeprefix("test_").replace("_", " ")
     return {"name": f"{r.exercise}: {label}", "score": r.score, "max_score": r.max_score,
-            "output": "passed" if r.passed else r.message, "visibility": VISIBILITY[r.hidden],
+            "output": "passed" if r.passed else printable(r.message), "visibility": VISIBILITY[r.hidden],
             "status": "passed" if r.passed else "failed",
             "extra_data": {"exercise": r.exercise, "check": r.name, "error_kind": r.error_kind}}
 
@@ -100,8 +100,6 @@ def grade(notebook: Path, assignment: str, limits: Limits | None = None) -> dict
     if printed.strip():
         lines.append("What your notebook's cells printed when they ran (the first 4,000 characters):\n"
                      + printed[:4000])
-    for test in tests:
-        test["output"] = printable(test["output"])
     return {"score": score, "execution_time": round(time.monotonic() - start, 2),
             "output": printable("\n".join(lines)), "tests": tests,
             "extra_data": {"assignment": assignment, "max_score": total,
@@ -133,7 +131,7 @@ def feedback(result: dict) -> str:
 def failed_result(notebook: Path, assignment: str, why: str) -> dict:
     """A result with score 0 on every check, for a grading that could not finish, saying why."""
     results = run_checks(assignment, _Unreadable(why), include_hidden=True)
-    return {"score": 0.0, "execution_time": 0.0, "output": f"{assignment}: 0 points\n{why}",
+    return {"score": 0.0, "execution_time": 0.0, "output": printable(f"{assignment}: 0 points\n{why}"),
             "tests": [_test_entry(r) for r in results],
             "extra_data": {"assignment": assignment, "notebook": Path(notebook).name, "error": why,
                            "max_score": sum(r.max_score for r in results)}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -71,14 +72,20 @@ def is_test_cell(cell: dict) -> bool:
     return bool(lines) and all(CHECK_CALL.match(ln) for ln in lines) and any("check(" in ln for ln in lines)
 
 
+@functools.lru_cache(maxsize=1)
+def _ipython_reader():
+    """IPython's own cell transformer, made once per process."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
 def _plain_python(source: str) -> str:
     """The cell as plain Python, the way IPython itself reads it: `%magic`, `!shell` and `obj?`
     become calls on `get_ipython()` (which `ipython_stub` answers), and continuation lines
     such as `!= a` stay as they are."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
     try:
-        return TransformerManager().transform_cell(source)
+        return _ipython_reader().transform_cell(source)
     except Exception:  # noqa: BLE001 - a cell IPython cannot read fails when it runs, as in Jupyter
         return source
 
