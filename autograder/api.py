@@ -1,84 +1,61 @@
-"""What a check file uses: `@graded`, the `student` handle's argument markers, `StudentError`.
+"""What a check file uses: `@graded`, argument markers, and the `expect_*` helpers.
 
 A check is a plain pytest function that takes a `student` handle and asserts on plain data
 (numbers, strings, lists, tuples, dicts, numpy arrays) that came back through it:
 
     @graded("normalize_rows", points=1)
     def test_rows_have_unit_length(student):
-        x_hat = student.call("normalize_rows", np.ones((3, 2)))
-        ...
+        x_unit = expect_array(student.call("normalize_rows", np.ones((3, 2))),
+                              "normalize_rows(x) for x of shape (3, 2)", shape=(3, 2))
+        expect_close(np.linalg.norm(x_unit, axis=1), 1.0, "unit rows: the length of every row")
 
 `student.call(name, *args, **kwargs)` calls a learner's function, `student.new(name, ...)`
 makes an instance that stays with the learner's code and returns a `Handle`, and
 `student.grad(name, ...)` calls a function and back-propagates from the sum of its output.
 Arguments are plain data too; `tensor(x)` arrives as a torch tensor and `generator(seed)`
 as a seeded `torch.Generator`.
+
+Every message has one shape: "<property>: <what was expected>, got <what came back>", then a
+hint at the likely mistake, given only when the symptom points to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from dataclasses import dataclass
 
 import numpy as np
+
+from autograder.student import Generator, Handle, Student, StudentError, Tensor
+
+__all__ = ["graded", "tensor", "generator", "Handle", "Student", "StudentError", "describe", "show",
+           "expect_array", "expect_type", "expect_scalar", "expect_tuple", "expect_close",
+           "expect_error", "learner_errors_fail"]
 
 
 @dataclass(frozen=True)
 class CheckInfo:
-    """What `@graded` attaches to a check: its exercise, points, visibility and time limit."""
+    """What `@graded` attaches to a check: its exercise, points, visibility, time limit, and the
+    exercises whose functions it also calls (a failure there is named as a possible cause)."""
 
     exercise: str
     points: float
     hidden: bool = False
     timeout: float | None = None
+    depends: tuple[str, ...] = ()
 
 
-def graded(exercise: str, points: float = 1, *, hidden: bool = False, timeout: float | None = None):
+def graded(exercise: str, points: float = 1, *, hidden: bool = False, timeout: float | None = None,
+           depends: tuple[str, ...] | list[str] = ()):
     """Mark a pytest function as a check of `exercise` worth `points`."""
     if points <= 0:
         raise ValueError("a check must be worth more than 0 points")
 
     def mark(fn):
-        fn.graded = CheckInfo(exercise, float(points), hidden, timeout)
+        fn.graded = CheckInfo(exercise, float(points), hidden, timeout, tuple(depends))
         return fn
 
     return mark
-
-
-class StudentError(Exception):
-    """The learner's code raised, timed out or stopped the worker while a check used it.
-
-    `kind` is the name of the exception type (for example "NotImplementedError"), or
-    "Timeout" / "WorkerDied" / "NotPlainData" / "Missing" / "NotYourOwn" (an exercise imported
-    from the course's own package) for what the harness itself detected.
-    """
-
-    def __init__(self, what: str, kind: str, message: str = "", trace: str = ""):
-        super().__init__(what, kind, message)
-        self.what, self.kind, self.message, self.trace = what, kind, message, trace
-
-    def __str__(self) -> str:
-        if self.kind == "NotImplementedError":
-            return f"`{self.what}` is not implemented yet (it raised NotImplementedError)"
-        if self.kind == "Timeout":
-            return f"`{self.what}` did not finish in time: {self.message}"
-        if self.kind == "WorkerDied":
-            return f"`{self.what}` stopped the Python process that ran your code: {self.message}"
-        if self.kind == "NotPlainData":
-            return f"`{self.what}` returned a value the grader cannot take: {self.message}"
-        if self.kind == "Missing":
-            return f"`{self.what}` is not defined in your notebook: {self.message}"
-        if self.kind == "NotYourOwn":
-            return f"`{self.what}` was not graded: {self.message}"
-        detail = f": {self.message}" if self.message else ""
-        return f"`{self.what}` raised {self.kind}{detail}"
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """An argument that reaches the learner's code as `torch.tensor(array)`."""
-
-    array: np.ndarray
-    requires_grad: bool = False
 
 
 def tensor(x, requires_grad: bool = False) -> Tensor:
@@ -86,123 +63,140 @@ def tensor(x, requires_grad: bool = False) -> Tensor:
     return Tensor(np.asarray(x), bool(requires_grad))
 
 
-@dataclass(frozen=True)
-class Generator:
-    """An argument that reaches the learner's code as `torch.Generator().manual_seed(seed)`."""
-
-    seed: int
-
-
 def generator(seed: int) -> Generator:
     """Mark a seeded torch.Generator argument."""
     return Generator(int(seed))
 
 
-@dataclass(frozen=True)
-class HandleRef:
-    """Plain-data name of an object that stays with the learner's code."""
-
-    id: int
-    type_name: str
+# describing what came back
 
 
-@dataclass(eq=False)
-class Handle:
-    """An object that lives with the learner's code; reach it only through its methods.
-
-    `h.call("encode", x)` calls a method, `h.get("latent_dim")` reads an attribute, and `h`
-    may be passed back as an argument. A handle equals nothing but itself.
-    """
-
-    student: object = field(repr=False)
-    ref: HandleRef
-
-    @property
-    def type_name(self) -> str:
-        return self.ref.type_name
-
-    def call(self, method: str, *args, **kwargs):
-        """Call `method` on the learner's object; returns plain data or a Handle."""
-        return self.student._invoke("method", self.ref, method, args, kwargs)
-
-    def grad(self, method: str, *args, **kwargs):
-        """Call `method`, back-propagate from the sum of its output: (output, grads)."""
-        return self.student._invoke("grad", self.ref, method, args, kwargs)
-
-    def get(self, attribute: str):
-        """Read an attribute of the learner's object as plain data or a Handle."""
-        return self.student._invoke("getattr", self.ref, attribute, (), {})
-
-    def __repr__(self) -> str:
-        return f"<handle to a {self.ref.type_name} object>"
+def describe(value) -> str:
+    """A short phrase for what the learner's code returned: "a list of 3 items", ..."""
+    if isinstance(value, Handle):
+        return f"a {value.type_name} object"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, list | tuple | dict):
+        return f"a {type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__} ({value!r:.60})"
 
 
-class Student:
-    """The learner's code as a check sees it; `_invoke` is what each setting implements."""
+def show(values, digits: int = 4, limit: int = 8) -> str:
+    """Numbers for a message, to `digits` significant digits: `[0.5, -1.25]` (at most `limit`)."""
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim == 0:
+        return f"{float(a):.{digits}g}"
+    items = [show(v, digits, limit) for v in a[:limit]]
+    return "[" + ", ".join(items) + (", ..." if len(a) > limit else "") + "]"
 
-    def call(self, name: str, *args, **kwargs):
-        """Call the learner's function `name`; returns plain data or a Handle."""
-        return self._invoke("call", None, name, args, kwargs)
 
-    def new(self, name: str, *args, **kwargs) -> Handle:
-        """Make an instance of the learner's class `name`; returns a Handle to it."""
-        out = self._invoke("call", None, name, args, kwargs)
-        if not isinstance(out, Handle):
-            raise StudentError(name, "TypeError", f"calling it gave plain data ({type(out).__name__})")
-        return out
+# validators: each returns the value in a usable form, or fails with a message
 
-    def grad(self, name: str, *args, **kwargs):
-        """Call `name` with `tensor(..., requires_grad=True)` arguments, back-propagate from
-        the sum of its output (or of its first output, if it returns a tuple) and return
-        `(output, grads)`, with one gradient array (or None) per such argument, in order."""
-        return self._invoke("grad", None, name, args, kwargs)
 
-    def _invoke(self, mode: str, target, name: str, args: tuple, kwargs: dict):
-        raise NotImplementedError
-
-    def set_timeout(self, seconds: float | None) -> None:
-        """Time limit of the next calls (None: the setting's default)."""
+_KINDS = {"f": "floating-point", "i": "integer", "b": "boolean", "u": "unsigned integer", "U": "text"}
 
 
 def expect_array(value, what: str, shape=None, dtype_kind: str | None = "f") -> np.ndarray:
-    """Assert that `value` is a numpy array (of a shape and dtype kind) and return it."""
-    if isinstance(value, Handle):
-        raise AssertionError(f"{what} should be a numpy array, but it returned a {value.type_name}")
+    """`value` as a numpy array (of `shape`, of a dtype kind in `dtype_kind`)."""
     if not isinstance(value, np.ndarray):
-        raise AssertionError(f"{what} should be a numpy array, but it returned a {type(value).__name__}")
+        raise AssertionError(f"{what}: expected a numpy array (or a torch tensor), got {describe(value)}")
     if shape is not None and tuple(value.shape) != tuple(shape):
-        raise AssertionError(f"{what} should have shape {tuple(shape)}, but it has shape {value.shape}")
+        raise AssertionError(f"{what}: expected shape {tuple(shape)}, got shape {value.shape}")
     if dtype_kind is not None and value.dtype.kind not in dtype_kind:
-        kinds = {"f": "floating-point", "i": "integer", "b": "boolean", "u": "unsigned integer"}
-        want = " or ".join(kinds.get(k, k) for k in dtype_kind)
-        raise AssertionError(f"{what} should hold {want} numbers, but its dtype is {value.dtype}")
+        want = " or ".join(_KINDS.get(k, k) for k in dtype_kind)
+        raise AssertionError(f"{what}: expected {want} numbers, got dtype {value.dtype}")
     return value
 
 
 def expect_type(value, types, what: str):
-    """Assert that `value` is plain data of one of `types` (exact types) and return it."""
+    """`value`, if it is plain data of one of `types` (exact types)."""
     types = types if isinstance(types, tuple) else (types,)
     if type(value) not in types:
         names = " or ".join(t.__name__ for t in types)
-        got = value.type_name if isinstance(value, Handle) else type(value).__name__
-        raise AssertionError(f"{what} should be a {names}, but it returned a {got}")
+        raise AssertionError(f"{what}: expected a {names}, got {describe(value)}")
     return value
+
+
+def expect_scalar(value, what: str) -> float:
+    """`value` as a float: a Python int or float, or a numeric array holding one number (a
+    0-d tensor comes back as one)."""
+    if type(value) in (int, float):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        if value.size == 1:
+            return float(value.reshape(()))
+        raise AssertionError(f"{what}: expected a single number, got {describe(value)} (is a reduction "
+                             "over the batch missing?)")
+    raise AssertionError(f"{what}: expected a single number, got {describe(value)}")
+
+
+def expect_tuple(value, what: str, n: int, names=None) -> tuple:
+    """`value` as a tuple of `n` items (a list of n is accepted), e.g. (loss, recon, kl)."""
+    if type(value) not in (tuple, list) or len(value) != n:
+        want = f"a tuple of {n}" + (f" ({', '.join(names)})" if names else "")
+        raise AssertionError(f"{what}: expected {want}, got {describe(value)}")
+    return tuple(value)
+
+
+def expect_close(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8, digits: int = 4,
+                 hints=()) -> None:
+    """Assert that `got` equals `want` within tolerances (numbers or arrays of one shape).
+
+    `hints` is a sequence of (symptom, text): symptom(got, want) -> bool; the first that holds
+    adds its text to the message, so a hint names a cause only when the numbers point to it.
+    """
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if g.shape != w.shape:
+        raise AssertionError(f"{prop}: expected shape {w.shape}, got shape {g.shape}")
+    if np.allclose(g, w, rtol=rtol, atol=atol) and np.array_equal(np.isnan(g), np.isnan(w)):
+        return
+    where = ""
+    if g.ndim:
+        gap = np.where(np.isnan(g) != np.isnan(w), np.inf, np.abs(np.nan_to_num(g - w, nan=0.0)))
+        i = np.unravel_index(int(np.argmax(gap)), g.shape)
+        where = f" (largest difference at index {tuple(int(j) for j in i) if g.ndim > 1 else int(i[0])})"
+    hint = next((text for symptom, text in hints if _holds(symptom, g, w)), "")
+    raise AssertionError(f"{prop}: expected {show(w, digits)}, got {show(g, digits)}{where}"
+                         + (f". {hint}" if hint else ""))
+
+
+def _holds(symptom, got, want) -> bool:
+    try:
+        return bool(symptom(got, want))
+    except Exception:  # noqa: BLE001 - a hint that cannot be evaluated is not given
+        return False
 
 
 def expect_error(kinds, what: str, call, *args, **kwargs) -> StudentError:
     """Assert that `call(*args, **kwargs)` makes the learner's code raise one of `kinds`.
 
-    A NotImplementedError passes through unchanged, so an unfinished exercise reads as
-    "not implemented" rather than as a wrong exception.
+    What the harness detected (not implemented, a time-out, a crash) passes through as it is,
+    so an unfinished or hanging exercise is reported as that, not as a wrong exception.
     """
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    want = " or ".join(kinds)
     try:
-        call(*args, **kwargs)
+        got = call(*args, **kwargs)
     except StudentError as err:
-        if err.kind in ("NotImplementedError", "Timeout", "WorkerDied", "Missing", "NotYourOwn"):
+        if not err.raised:
             raise
         if err.kind not in kinds:
-            raise AssertionError(f"{what} should raise {' or '.join(kinds)}, but it raised {err.kind}: "
-                                 f"{err.message}") from None
+            raise AssertionError(f"{what}: expected {want}, got {err.kind}: {err.message}"[:600]) from None
         return err
-    raise AssertionError(f"{what} should raise {' or '.join(kinds)}, but it returned normally")
+    raise AssertionError(f"{what}: expected {want}, got a normal return of {describe(got)}")
+
+
+@contextlib.contextmanager
+def learner_errors_fail(prop: str):
+    """Within this block, an exception the learner's code raises fails the check with a message
+    naming `prop`, the property it breaks (a time-out or a crash is reported as it is)."""
+    try:
+        yield
+    except StudentError as err:
+        if not err.raised:
+            raise
+        raise AssertionError(f"{prop}: expected a result, got {err.kind} from `{err.what}`: "
+                             f"{err.message}"[:800]) from None

@@ -1,7 +1,7 @@
 """Build the zip Gradescope expects for one assignment: setup.sh and run_autograder at its root.
 
-The zip carries the course's packages (latentlab, autograder with this assignment's checks)
-and requirements.txt. `run_autograder` grades the one notebook found in the submission
+The zip carries the course's packages (latentlab without its reference answers, autograder
+with this assignment's checks) and requirements.txt. `run_autograder` grades the one notebook found in the submission
 folder and writes results/results.json. In both scripts the root is /autograder unless
 AUTOGRADER_ROOT says otherwise, and AUTOGRADER_PYTHON names the interpreter (python3.11 when
 there is one, else python3); both let a test run them here.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from autograder.refusal import reference_dir
 from autograder.runner import checks_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +61,8 @@ PYTHONPATH="$ROOT/source${{PYTHONPATH:+:$PYTHONPATH}}" "$PY" -m autograder grade
 
 def _package_files(package: str, assignment: str):
     for path in sorted((ROOT / package).rglob("*")):
-        if path.is_dir() or "__pycache__" in path.parts:
-            continue
+        if path.is_dir() or "__pycache__" in path.parts or reference_dir() in path.parents:
+            continue  # the course's reference answers are not needed to grade, so never shipped
         if package == "autograder" and path.parent.name == "checks" and path.stem != assignment:
             continue
         yield path

@@ -3,39 +3,44 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import inspect
 import io
 import os
 
+from autograder import report
 from autograder.local import LocalStudent
-from autograder.runner import CheckResult, run_checks
+from autograder.runner import run_checks
 
 
-def _points(x: float) -> str:
-    return f"{x:g} point" + ("" if x == 1 else "s")
+class Points(float):
+    """The points a check cell earned, with its report.
+
+    nbgrader reads a test cell's value as partial credit from its plain-text form, so that stays
+    the number; Jupyter shows the report instead of the bare number.
+    """
+
+    report: str = ""
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.report)}</pre>"
+
+    def __str__(self) -> str:
+        return self.report
 
 
-def summary(results: list[CheckResult], title: str) -> str:
-    """Readable lines: what passed, what failed and why."""
-    earned = sum(r.score for r in results)
-    total = sum(r.max_score for r in results)
-    lines = [f"{title}: {earned:g} of {_points(total)}"]
-    for r in results:
-        mark = "PASS" if r.passed else "FAIL"
-        label = r.name.removeprefix("test_").replace("_", " ")
-        hidden = ", hidden" if r.hidden else ""
-        lines.append(f"  {mark}  {label} ({_points(r.max_score)}{hidden})")
-        if not r.passed:
-            lines.extend("        " + line for line in r.message.splitlines()[:12])
-    return "\n".join(lines)
+def _points(value: float, text: str) -> Points:
+    out = Points(value)
+    out.report = text
+    return out
 
 
-def check(assignment: str, exercise: str | None = None, namespace: dict | None = None) -> float:
-    """Run the checks of one exercise (or all) against this notebook's code; print a summary.
+def check(assignment: str, exercise: str | None = None, namespace: dict | None = None) -> Points:
+    """Run the checks of one exercise (or all) against this notebook's code.
 
     Self-study runs the visible checks; under nbgrader's autograde (NBGRADER_EXECUTION set)
-    it runs every check. Nothing is written to stderr. Returns the points earned, which
-    nbgrader reads from the cell's value as partial credit.
+    it runs every check. Nothing is written to stderr (nbgrader would give the cell 0). Returns
+    the points earned, which nbgrader reads as partial credit and Jupyter shows as the report.
     """
     if namespace is None:
         namespace = inspect.stack()[1].frame.f_globals
@@ -45,10 +50,9 @@ def check(assignment: str, exercise: str | None = None, namespace: dict | None =
         try:
             results = run_checks(assignment, LocalStudent(namespace), exercise, include_hidden=everything)
         except Exception as exc:  # noqa: BLE001 - a setup problem is reported, never raised to stderr
-            print(f"{assignment}: the checks could not run: {type(exc).__name__}: {exc}")
-            return 0.0
+            return _points(0.0, f"{assignment}: the checks could not run: {type(exc).__name__}: {exc}")
     if not results:
-        print(f"{assignment}: there are no checks for an exercise called {exercise!r}")
-        return 0.0
-    print(summary(results, f"{assignment} · {exercise or 'all exercises'}"))
-    return float(sum(r.score for r in results))
+        return _points(0.0, f"{assignment}: there are no checks for an exercise called {exercise!r}")
+    title = f"{assignment} · {exercise or 'all exercises'}"
+    text = report.text(title, [report.entry(r) for r in results], hidden_not_run=results.hidden_not_run)
+    return _points(float(sum(r.score for r in results)), text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,12 @@ from autograder.api import CheckInfo, StudentError
 
 CHECKS_DIR = Path(__file__).parent / "checks"
 INI = Path(__file__).parent / "pytest.ini"
+
+
+class Results(list):
+    """CheckResults in file order, and the points of hidden checks that were not run."""
+
+    hidden_not_run: float = 0.0
 
 
 @dataclass
@@ -29,9 +35,6 @@ class CheckResult:
     message: str = ""
     error_kind: str = ""
     seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def checks_file(assignment: str) -> Path:
@@ -69,19 +72,16 @@ MAX_MESSAGE = 3000
 
 def _message(excinfo) -> tuple[str, str]:
     """A learner-facing sentence for a failed check (capped), and the learner's error type if any."""
-    text, kind = _explain(excinfo.value)
+    exc = excinfo.value
+    if isinstance(exc, StudentError):
+        text, kind = str(exc), exc.kind
+    elif isinstance(exc, AssertionError):
+        text, kind = str(exc).strip() or "a check failed without a message (please report this)", ""
+    else:
+        text, kind = f"the check could not run: {type(exc).__name__}: {exc}", "CheckError"
     if len(text) > MAX_MESSAGE:
         text = text[:MAX_MESSAGE] + " [...]"
     return text, kind
-
-
-def _explain(exc) -> tuple[str, str]:
-    if isinstance(exc, StudentError):
-        return str(exc), exc.kind
-    if isinstance(exc, AssertionError):
-        text = str(exc).strip() or "a check failed without a message (please report this)"
-        return text, ""
-    return f"the check could not run: {type(exc).__name__}: {exc}", "CheckError"
 
 
 class _Plugin:
@@ -90,28 +90,40 @@ class _Plugin:
     def __init__(self, student, exercise, include_hidden):
         self.student_obj, self.exercise, self.include_hidden = student, exercise, include_hidden
         self.results: dict[str, CheckResult] = {}
-        self.selected: list[str] = []
+        self.infos: dict[str, CheckInfo] = {}
+        self.own: set[str] = set()  # the checks whose results are returned
+        self.hidden_not_run = 0.0  # points of the selected exercises' hidden checks, when left out
 
     @pytest.fixture(scope="session")
     def student(self):
         return self.student_obj
 
     def pytest_collection_modifyitems(self, session, config, items):
-        keep, drop = [], []
-        for item in items:
-            info: CheckInfo | None = getattr(getattr(item, "function", None), "graded", None)
-            wanted = (info is not None and (self.exercise is None or info.exercise == self.exercise)
-                      and (self.include_hidden or not info.hidden))
-            (keep if wanted else drop).append(item)
-            if wanted:
-                self.results[item.nodeid] = CheckResult(item.name, info.exercise, info.points, info.hidden)
-                self.selected.append(item.nodeid)
+        graded = [(item, getattr(getattr(item, "function", None), "graded", None)) for item in items]
+        graded = [(item, info) for item, info in graded if isinstance(info, CheckInfo)]
+        own = [(item, info) for item, info in graded if (self.exercise in (None, info.exercise))
+               and (self.include_hidden or not info.hidden)]
+        needed = {d for _, info in own for d in info.depends} - {self.exercise}
+        deps = [(item, info) for item, info in graded if self.exercise is not None
+                and info.exercise in needed and not info.hidden]
+        self.own = {item.nodeid for item, _ in own}
+        self.hidden_not_run = sum(info.points for _, info in graded if info.hidden and not self.include_hidden
+                                  and self.exercise in (None, info.exercise))
+        keep = [item for item, _ in graded if item.nodeid in self.own | {i.nodeid for i, _ in deps}]
+        for item in keep:
+            info = item.function.graded
+            self.results[item.nodeid] = CheckResult(item.name, info.exercise, info.points, info.hidden)
+            self.infos[item.nodeid] = info
+        drop = [item for item in items if item not in keep]
         items[:] = keep
         if drop:
             config.hook.pytest_deselected(items=drop)
 
     def pytest_runtest_setup(self, item):
-        self.student_obj.set_timeout(item.function.graded.timeout)
+        info = item.function.graded
+        if self.student_obj.out_of_time():
+            raise StudentError(info.exercise, "Timeout", "not run: the whole grading ran out of time")
+        self.student_obj.set_timeout(info.timeout)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -130,9 +142,24 @@ class _Plugin:
             result.passed, result.score = False, 0.0
 
 
+def _blame(results: list[CheckResult], infos: list[CheckInfo]) -> None:
+    """A failed check that also calls other exercises names those that fail their own checks."""
+    failing = {r.exercise for r in results if not r.passed}
+    for r, info in zip(results, infos, strict=True):
+        suspects = [d for d in info.depends if d in failing and d != r.exercise]
+        if not r.passed and suspects and r.error_kind != "NotImplementedError":
+            names = " and ".join(f"`{d}`" for d in suspects)
+            r.message += (f"\n(This check also uses {names}, which {'fails' if len(suspects) == 1 else 'fail'} "
+                          "its own checks: the cause may be there.)")
+
+
 def run_checks(assignment: str, student, exercise: str | None = None,
-               include_hidden: bool = True) -> list[CheckResult]:
-    """Run the checks of `assignment` (one `exercise`, or all) against `student`."""
+               include_hidden: bool = True) -> Results:
+    """Run the checks of `assignment` (one `exercise`, or all) against `student`.
+
+    For one exercise, the visible checks of the exercises its checks depend on run too, so
+    that a failure can name its likely cause; only the exercise's own results are returned.
+    """
     path = checks_file(assignment)
     plugin = _Plugin(student, exercise, include_hidden)
     args = [str(path), "-c", str(INI), "--rootdir", str(path.parent), "-p", "no:randomly"]
@@ -142,8 +169,11 @@ def run_checks(assignment: str, student, exercise: str | None = None,
     if code not in (0, 1, 5) or (code == 5 and exercise is None):
         raise RuntimeError(f"the checks of {assignment} could not be collected (pytest exit {code}):\n"
                            + sink.getvalue()[-3000:])
-    results = [plugin.results[nodeid] for nodeid in plugin.selected]
-    for r in results:
+    ran = list(plugin.results.values())
+    for r in ran:
         if not r.passed and not r.message:
             r.message = "the check did not run"
+    _blame(ran, list(plugin.infos.values()))
+    results = Results(plugin.results[nodeid] for nodeid in plugin.results if nodeid in plugin.own)
+    results.hidden_not_run = plugin.hidden_not_run
     return results

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shlex
 import shutil
@@ -23,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-UID_BASE = 200_000
-UID_SPAN = 100_000
-MAX_PROCESSES = 128
+from autograder.confine import MAX_PROCESSES, CGroup, allocate_uid, kill_uid, pids
+from autograder.refusal import reference_dir
+
 PRIVATE_TMP = "256m"
 PACKAGE_DIR = Path(__file__).resolve().parent
 COURSE_DIR = PACKAGE_DIR.parent
@@ -82,143 +81,9 @@ def _needed_paths() -> list[Path]:
     return sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts))
 
 
-# The course package's reference versions of exercises (the book's pages use them): graded
-# code may not import them, and at the strict level it cannot read their files either.
-REFERENCE_MODULES = ("latentlab.vae", "latentlab.autoencoders")
-
-
-def _reference_files() -> list[Path]:
-    """The source and byte-code files of REFERENCE_MODULES."""
-    files = []
-    for module in REFERENCE_MODULES:
-        stem = module.rsplit(".", 1)[1]
-        folder = COURSE_DIR / "latentlab"
-        files += [folder / f"{stem}.py", *sorted((folder / "__pycache__").glob(f"{stem}.*.pyc"))]
-    return [f for f in files if f.is_file()]
-
-
 def _checks_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("AUTOGRADER_CHECKS_PATH", "").split(os.pathsep) if p]
     return [d.resolve() for d in [PACKAGE_DIR / "checks", *extra] if d.is_dir()]
-
-
-def _uid_lock_dir() -> Path:
-    folder = Path(tempfile.gettempdir()) / "autograder-uids"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
-
-
-def allocate_uid() -> tuple[int, int]:
-    """A uid no other grading on this machine holds (under a lock file), and the lock's fd."""
-    folder = _uid_lock_dir()
-    start = (os.getpid() * 7919 + time.monotonic_ns()) % UID_SPAN
-    for i in range(UID_SPAN):
-        uid = UID_BASE + (start + i) % UID_SPAN
-        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        kill_uid(uid)  # anything a crashed grading left behind under this uid
-        return uid, fd
-    raise RuntimeError("no free uid for a grading worker")
-
-
-def pids() -> list[int]:
-    try:
-        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return []
-
-
-def live_uid_of(pid: int) -> int | None:
-    """The real uid of process `pid`; None when it is gone or a zombie (which runs no code, and
-    which a PID namespace's init can stay for a second or more while the namespace is torn down)."""
-    try:
-        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                      if ":" in line)
-        if fields.get("State", "").split()[:1] in (["Z"], ["X"]):
-            return None
-        return int(fields["Uid"].split()[0])
-    except (OSError, ValueError, IndexError, KeyError):
-        return None
-
-
-def kill_uid(uid: int) -> None:
-    """SIGKILL every live process of `uid`, until none is left."""
-    for _ in range(20):
-        victims = [p for p in pids() if live_uid_of(p) == uid]
-        if not victims:
-            return
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.05)
-
-
-class CGroup:
-    """A cgroup (v1 or v2, where this process may create one) capping memory and processes,
-    and giving each worker an equal share of the CPU (a worker that starts many busy processes
-    shares one worker's time among them, and cannot starve a neighbour's grading)."""
-
-    def __init__(self, name: str, memory_bytes: int):
-        self.dirs: list[Path] = []
-        own = {}
-        try:
-            for line in Path("/proc/self/cgroup").read_text().splitlines():
-                _, controllers, path = line.split(":", 2)
-                for c in controllers.split(",") if controllers else ["unified"]:
-                    own[c] = path
-        except (OSError, ValueError):
-            return
-        root = Path("/sys/fs/cgroup")
-        if (root / "cgroup.controllers").exists() and "unified" in own:  # v2
-            self._make(root / own["unified"].lstrip("/") / name,
-                       {"memory.max": memory_bytes, "pids.max": MAX_PROCESSES}, {"cpu.weight": 100})
-        else:  # v1
-            for controller, limits in (("memory", {"memory.limit_in_bytes": memory_bytes}),
-                                       ("pids", {"pids.max": MAX_PROCESSES}),
-                                       ("cpu", {"cpu.shares": 1024})):
-                if controller in own:
-                    self._make(root / controller / own[controller].lstrip("/") / name, limits)
-
-    def _make(self, folder: Path, limits: dict, optional: dict | None = None) -> None:
-        try:
-            folder.mkdir()
-            for key, value in limits.items():
-                (folder / key).write_text(str(value))
-            self.dirs.append(folder)
-        except OSError:
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-            return
-        for key, value in (optional or {}).items():  # only where the parent delegates it
-            try:
-                (folder / key).write_text(str(value))
-            except OSError:
-                pass
-
-    def enter_prefix(self) -> list[str]:
-        """A command prefix that moves itself into the cgroup, then runs the rest."""
-        if not self.dirs:
-            return []
-        moves = "; ".join(f"echo $$ > {shlex.quote(str(d / 'cgroup.procs'))}" for d in self.dirs)
-        return ["/bin/sh", "-c", f'{moves}; exec "$@"', "cgroup"]
-
-    def remove(self) -> None:
-        for folder in self.dirs:
-            for _ in range(40):
-                try:
-                    folder.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-        self.dirs = []
 
 
 def probe(level: str) -> bool:
@@ -276,7 +141,6 @@ class Sandbox:
                    HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                    PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
                    PYTHONPATH=str(COURSE_DIR), AUTOGRADER_WORKER=self.token,
-                   AUTOGRADER_REFERENCE_MODULES=",".join(REFERENCE_MODULES),
                    OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
         if self.level == "off":
             env["AUTOGRADER_SOCKETS"] = "refuse"
@@ -306,8 +170,8 @@ class Sandbox:
         for path in _checks_dirs():
             if _under(path, needed) or not _under(path, hidden):
                 lines.append(f"mount -t tmpfs -o mode=755,size=1m hidden {q(str(path))}")
-        for path in _reference_files():
-            lines.append(f"mount --bind /dev/null {q(str(path))}")
+        if reference_dir().is_dir():  # the course's reference answers read as an empty folder
+            lines.append(f"mount -t tmpfs -o mode=755,size=1m hidden {q(str(reference_dir()))}")
         lines += [f"mkdir -p {q(str(self.scratch))}",
                   f"mount -t tmpfs -o mode=700,size={PRIVATE_TMP},uid={self.uid},gid={self.uid} scratch "
                   f"{q(str(self.scratch))}",
@@ -318,13 +182,18 @@ class Sandbox:
         """`argv` wrapped in the cgroup, namespaces and uid of this level."""
         if self.level == "off":
             return argv
-        drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs", "--"]
+        # --pdeathsig: SIGKILL when the parent ends (set after the uid changes, which clears it)
+        drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs",
+                "--pdeathsig", "KILL", "--"]
         prefix = self.cgroup.enter_prefix() if self.cgroup else []
         if self.level == "uid":
             return [*prefix, *drop, *argv]
         script = "\n".join([*self._mount_script(), 'exec ' + " ".join(drop) + ' "$@"'])
-        return [*prefix, "unshare", "--net", "--mount", "--propagation", "private", "--pid", "--fork",
-                "--kill-child", "--mount-proc", "--", "/bin/sh", "-c", script, "worker", *argv]
+        # unshare itself dies with the grader; its child, the worker, dies with unshare (--kill-child
+        # and the worker's own parent-death signal), and with it the whole PID namespace
+        return [*prefix, "setpriv", "--pdeathsig", "KILL", "--", "unshare", "--net", "--mount", "--propagation",
+                "private", "--pid", "--fork", "--kill-child", "--mount-proc", "--", "/bin/sh", "-c", script,
+                "worker", *argv]
 
     def kill_all(self) -> None:
         """SIGKILL every process this worker started, wherever it went."""

@@ -1,9 +1,15 @@
-"""The sealed worker's wire format: plain data only, decoded without running anything.
+"""The sealed worker's wire format and its framing, for both ends: plain data only, decoded
+without running anything.
 
-A message is an 8-byte length, a JSON header, then the raw bytes of each numpy array it
-carries (each behind its own 8-byte length). Tuples, dicts with any plain keys, arrays and
-handle references are tagged objects in the JSON. Decoding never unpickles and never builds
-anything but plain data, so a hostile worker can send at worst wrong values.
+A message is a dict of named fields. On the wire it is an 8-byte length, then a JSON header
+(the fields, with tuples, dicts with any plain keys, non-finite floats, arrays and markers as
+tagged objects), then the raw bytes of each numpy array it carries, each behind its own
+8-byte length. Decoding never unpickles and builds nothing but plain data, so a hostile
+worker can send at worst wrong values. Both ends encode and decode with `autograder.plain`'s
+walker, so the depth cap and the array dtypes are the same everywhere.
+
+`send` and `receive` block, or give up at a deadline (`time.monotonic()` seconds) with
+`Timeout`; a closed channel is `EOFError`, a malformed message `ProtocolError`.
 """
 
 from __future__ import annotations
@@ -11,15 +17,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import select
 import struct
+import time
 
 import numpy as np
 
-from autograder.api import Generator, HandleRef, Tensor
+from autograder import plain
+from autograder.student import Generator, HandleRef, Tensor
 
-MAX_MESSAGE = 256 << 20  # 256 MiB: a larger reply is treated as a broken worker
+MAX_MESSAGE = 256 << 20  # 256 MiB: a larger message is treated as a broken peer
 MAX_HEADER = 16 << 20  # 16 MiB of JSON: lists and dicts beyond this become Python objects by the GB
-ARRAY_KINDS = "biufcU"
 _LEN = struct.Struct("<Q")
 
 
@@ -27,71 +35,82 @@ class ProtocolError(RuntimeError):
     """The other side sent something that is not a well-formed message."""
 
 
-def _encode(value, blobs: list, depth: int = 0):
-    if depth > 64:
-        raise ValueError("value nested too deeply")
-    t = type(value)
-    if t is float and not math.isfinite(value):
-        return {"$float": repr(value)}
-    if t in (type(None), bool, int, float, str):
-        return value
-    if t is list:
-        return [_encode(v, blobs, depth + 1) for v in value]
-    if t is tuple:
-        return {"$tuple": [_encode(v, blobs, depth + 1) for v in value]}
-    if t is dict:
-        return {"$dict": [[_encode(k, blobs, depth + 1), _encode(v, blobs, depth + 1)] for k, v in value.items()]}
-    if t is np.ndarray and value.dtype.kind in ARRAY_KINDS:
-        blobs.append(np.ascontiguousarray(value).tobytes())
-        return {"$nd": len(blobs) - 1, "dtype": value.dtype.str, "shape": list(value.shape)}
-    if t is HandleRef:
-        return {"$handle": value.id, "type": value.type_name}
-    if t is Tensor:
-        return {"$tensor": _encode(value.array, blobs, depth + 1), "grad": value.requires_grad}
-    if t is Generator:
-        return {"$generator": value.seed}
-    raise TypeError(f"{t.__name__} is not plain data")
+class Timeout(Exception):
+    """The deadline passed before a whole message was sent or received."""
 
 
-def _decode(value, blobs: list, depth: int = 0):
-    if depth > 64:
-        raise ProtocolError("message nested too deeply")
-    t = type(value)
-    if t in (type(None), bool, int, float, str):
-        return value
-    if t is list:
-        return [_decode(v, blobs, depth + 1) for v in value]
-    if t is not dict or len(value) == 0:
-        raise ProtocolError("malformed value")
-    if "$float" in value:
-        return float(value["$float"]) if value["$float"] in ("nan", "inf", "-inf") else math.nan
-    if "$tuple" in value:
-        return tuple(_decode(v, blobs, depth + 1) for v in _list(value["$tuple"]))
-    if "$dict" in value:
-        out = {}
-        for pair in _list(value["$dict"]):
-            k, v = _list(pair)
-            k = _decode(k, blobs, depth + 1)
-            if type(k) in (list, dict) or isinstance(k, np.ndarray):
-                raise ProtocolError("unhashable dict key")
-            out[k] = _decode(v, blobs, depth + 1)
-        return out
-    if "$nd" in value:
-        dtype = np.dtype(str(value["dtype"]))
-        if dtype.kind not in ARRAY_KINDS or dtype.hasobject:
-            raise ProtocolError(f"array dtype {dtype} is not allowed")
-        shape = tuple(int(s) for s in _list(value["shape"]))
-        raw = blobs[int(value["$nd"])]
-        if any(s < 0 for s in shape) or math.prod(shape) * dtype.itemsize != len(raw):
-            raise ProtocolError("array shape does not match its bytes")
-        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-    if "$handle" in value:
-        return HandleRef(int(value["$handle"]), str(value["type"])[:200])
-    if "$tensor" in value:
-        return Tensor(_decode(value["$tensor"], blobs, depth + 1), bool(value["grad"]))
-    if "$generator" in value:
-        return Generator(int(value["$generator"]))
-    raise ProtocolError("unknown tagged value")
+# encoding
+
+
+def _encode(value, blobs: list):
+    def leaf(v):
+        t = type(v)
+        if t is float and not math.isfinite(v):
+            return {"$float": repr(v)}
+        if t in plain.SCALARS:
+            return v
+        if plain.is_plain_array(v):
+            blobs.append(np.ascontiguousarray(v).tobytes())
+            return {"$nd": len(blobs) - 1, "dtype": v.dtype.str, "shape": list(v.shape)}
+        if t is HandleRef:
+            return {"$handle": v.id, "type": v.type_name}
+        if t is Tensor:
+            return {"$tensor": _encode(v.array, blobs), "grad": v.requires_grad}
+        if t is Generator:
+            return {"$generator": v.seed}
+        raise TypeError(f"{t.__name__} is not plain data")
+
+    def build(kind, items):
+        if kind is dict:
+            return {"$dict": [[k, v] for k, v in items]}
+        return {"$tuple": list(items)} if kind is tuple else list(items)
+
+    return plain.walk(value, leaf, build=build)
+
+
+def _decode(value, blobs: list):
+    def unpack(v):
+        if type(v) is list:
+            return list, v
+        if type(v) is dict and "$tuple" in v:
+            return tuple, _list(v["$tuple"])
+        if type(v) is dict and "$dict" in v:
+            return dict, [_pair(p) for p in _list(v["$dict"])]
+        return None
+
+    def build(kind, items):
+        if kind is dict:
+            for k, _ in items:
+                if type(k) in (list, dict) or isinstance(k, np.ndarray):
+                    raise ProtocolError("unhashable dict key")
+        return plain.rebuild(kind, items)
+
+    def leaf(v):
+        t = type(v)
+        if t in plain.SCALARS:
+            return v
+        if t is not dict or len(v) == 0:
+            raise ProtocolError("malformed value")
+        if "$float" in v:
+            return float(v["$float"]) if v["$float"] in ("nan", "inf", "-inf") else math.nan
+        if "$nd" in v:
+            dtype = np.dtype(str(v["dtype"]))
+            if dtype.kind not in plain.ARRAY_KINDS or dtype.hasobject:
+                raise ProtocolError(f"array dtype {dtype} is not allowed")
+            shape = tuple(int(s) for s in _list(v["shape"]))
+            raw = blobs[int(v["$nd"])]
+            if any(s < 0 for s in shape) or math.prod(shape) * dtype.itemsize != len(raw):
+                raise ProtocolError("array shape does not match its bytes")
+            return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        if "$handle" in v:
+            return HandleRef(int(v["$handle"]), str(v["type"])[:200])
+        if "$tensor" in v:
+            return Tensor(_decode(v["$tensor"], blobs), bool(v["grad"]))
+        if "$generator" in v:
+            return Generator(int(v["$generator"]))
+        raise ProtocolError("unknown tagged value")
+
+    return plain.walk(value, leaf, unpack=unpack, build=build)
 
 
 def _list(v) -> list:
@@ -100,10 +119,18 @@ def _list(v) -> list:
     return v
 
 
+def _pair(v) -> tuple:
+    v = _list(v)
+    if len(v) != 2:
+        raise ProtocolError("malformed dict entry")
+    return v[0], v[1]
+
+
 def dumps(message: dict) -> bytes:
-    """Encode a message (a dict of plain data) as bytes."""
+    """A message (a dict of named plain-data fields) as bytes, its length first."""
     blobs: list[bytes] = []
-    header = json.dumps(_encode(message, blobs), allow_nan=False).encode()
+    fields = {str(k): _encode(v, blobs) for k, v in message.items()}
+    header = json.dumps(fields, allow_nan=False).encode()
     if len(header) > MAX_HEADER:
         raise ValueError(f"the value holds {len(header) >> 20} MB of lists, tuples or dicts; "
                          "return a numpy array instead")
@@ -131,20 +158,32 @@ def loads(body: bytes) -> dict:
             if len(blobs[-1]) != size:
                 raise ProtocolError("truncated array")
             pos += 8 + size
-        message = _decode(header, blobs)
+        if type(header) is not dict:
+            raise ProtocolError("a message must be a dict of fields")
+        return {key: _decode(value, blobs) for key, value in header.items()}
     except ProtocolError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, RecursionError, struct.error, OverflowError) as exc:
         raise ProtocolError(f"malformed message ({type(exc).__name__})") from None
-    if type(message) is not dict:
-        raise ProtocolError("a message must be a dict")
-    return message
 
 
-def read_exact(fd: int, n: int) -> bytes:
-    """Read exactly n bytes from a blocking fd; EOFError if it closes first."""
+# framing
+
+
+def _wait(fd: int, deadline: float | None, write: bool) -> None:
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    ready = select.select([], [fd], [], left) if write and left > 0 else (
+        select.select([fd], [], [], left) if left > 0 else ([], [], []))
+    if not (ready[1] if write else ready[0]):
+        raise Timeout()
+
+
+def _read(fd: int, n: int, deadline: float | None) -> bytes:
     chunks, left = [], n
     while left:
+        _wait(fd, deadline, write=False)
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the channel")
@@ -153,8 +192,18 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def write_all(fd: int, data: bytes) -> None:
-    """Write all of data to a blocking fd."""
-    view = memoryview(data)
+def send(fd: int, message: dict, deadline: float | None = None) -> None:
+    """Write `message` to `fd`; Timeout if `deadline` passes first (ValueError / TypeError if
+    it is not plain data, before anything is written)."""
+    view = memoryview(dumps(message))
     while view:
-        view = view[os.write(fd, view):]
+        _wait(fd, deadline, write=True)
+        view = view[os.write(fd, view[:1 << 16]):]
+
+
+def receive(fd: int, deadline: float | None = None) -> dict:
+    """Read one message from `fd`; Timeout, EOFError or ProtocolError."""
+    (size,) = _LEN.unpack(_read(fd, 8, deadline))
+    if size > MAX_MESSAGE:
+        raise ProtocolError(f"a message of {size} bytes is too large")
+    return loads(_read(fd, size, deadline))

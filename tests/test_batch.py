@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from autograder.cli import _find_submissions
+from autograder.batch import find_submissions
 from tests.helpers import ROOT
 
 DEMO = ROOT / "tests" / "demo"
@@ -65,7 +65,8 @@ def test_nbgrader_layout_is_read_at_its_exact_depth(tmp_path):
     put(folder, "bob/a00_demo/zoe/a00_demo/a00_demo.ipynb", RELEASE)
     put(folder, "bob/a00_demo/ghost/a00_demo/a00_demo.ipynb")
     zoe = put(folder, "zoe/a00_demo/a00_demo.ipynb")
-    found, warnings, zeros = _find_submissions(folder, "a00_demo")
+    f = find_submissions(folder, "a00_demo")
+    found, warnings, zeros = f.submissions, f.warnings, f.zeros
     assert found == {"bob": bob, "zoe": zoe} and not zeros
     assert sum("not in a layout grade-batch reads" in w for w in warnings) == 2, warnings
 
@@ -77,7 +78,8 @@ def test_symbolic_links_are_not_followed(tmp_path):
     (folder / "trudy.ipynb").symlink_to(SOLUTION)
     (tmp_path / "elsewhere" / "a00_demo").mkdir(parents=True)
     (folder / "carol").symlink_to(tmp_path / "elsewhere")
-    found, warnings, zeros = _find_submissions(folder, "a00_demo")
+    f = find_submissions(folder, "a00_demo")
+    found, warnings, zeros = f.submissions, f.warnings, f.zeros
     assert not found and set(zeros) == {"eve", "trudy"}
     assert all("symbolic link" in why for why in zeros.values())
     assert any("carol" in w and "symbolic link" in w for w in warnings), warnings
@@ -92,7 +94,8 @@ def test_every_student_gets_a_row_whatever_the_name(tmp_path):
         put(folder, f"{name}.ipynb", RELEASE)
     put(folder, "upper.IPYNB", RELEASE)
     put(folder, "renamed.ipynb.txt", RELEASE)
-    found, warnings, zeros = _find_submissions(folder, "a00_demo", reserved=["grades.csv"])
+    f = find_submissions(folder, "a00_demo", reserved=["grades.csv"])
+    found, warnings, zeros = f.submissions, f.warnings, f.zeros
     assert len(found) == 8 and not zeros
     assert {"Jos_", "Jos_-2", "grades.csv-2", "upper"} <= set(found)
     assert any("renamed.ipynb.txt" in w for w in warnings), warnings

@@ -18,15 +18,19 @@ def ns(monkeypatch):
 
 
 def test_self_study_runs_visible_checks_and_returns_points(ns, capfd):
-    assert check("a00_demo", "add", namespace=ns) == 1.0
+    result = check("a00_demo", "add", namespace=ns)
+    assert result == 1.0 and repr(result) == "1.0", "nbgrader reads the points from the plain-text value"
     out, err = capfd.readouterr()
-    assert "a00_demo · add: 1 of 1 point" in out and "PASS" in out and "hidden" not in out
-    assert err == ""
+    assert out == "" and err == "", "the report is the cell's value, shown once, not printed"
+    report = result._repr_html_()
+    assert "a00_demo · add: 1 of 1 visible point; 1 more point in hidden checks when graded" in report
+    assert "PASS" in report and "1.0" not in report
 
 
 def test_nbgrader_runs_every_check(ns, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    assert check("a00_demo", "add", namespace=ns) == 2.0
+    result = check("a00_demo", "add", namespace=ns)
+    assert result == 2.0 and "2 of 2 points" in str(result) and "hidden" in str(result)
 
 
 def test_failures_explain_and_nothing_reaches_stderr(ns, capfd):
@@ -35,9 +39,10 @@ def test_failures_explain_and_nothing_reaches_stderr(ns, capfd):
         return a - b
 
     ns["add"] = noisy_add
-    assert check("a00_demo", "add", namespace=ns) == 0.0
+    result = check("a00_demo", "add", namespace=ns)
+    assert result == 0.0
     out, err = capfd.readouterr()
-    assert "FAIL" in out and "add(2, 3) should be 5; got -1" in out
+    assert "FAIL" in str(result) and "add(2, 3) should be 5; got -1" in str(result)
     assert err == "", "nbgrader gives 0 to a test cell that writes to stderr"
 
 
@@ -51,8 +56,8 @@ def test_caller_namespace_is_found_without_passing_it(monkeypatch, capfd):
 
 
 def test_unknown_exercise_and_assignment_are_explained(ns, capfd):
-    assert check("a00_demo", "no_such_exercise", namespace=ns) == 0.0
-    assert check("a99_nothing", "add", namespace=ns) == 0.0
-    out, err = capfd.readouterr()
-    assert "no checks for an exercise called 'no_such_exercise'" in out
-    assert "could not run" in out and err == ""
+    unknown_exercise = check("a00_demo", "no_such_exercise", namespace=ns)
+    unknown_assignment = check("a99_nothing", "add", namespace=ns)
+    assert unknown_exercise == 0.0 and unknown_assignment == 0.0
+    assert "no checks for an exercise called 'no_such_exercise'" in str(unknown_exercise)
+    assert "could not run" in str(unknown_assignment) and capfd.readouterr().err == ""

@@ -217,7 +217,7 @@ def facts():
             pass
     out["sees_grader"] = any(b"pytest" in c for c in seen)
     try:
-        out["reference_source"] = len(open({str(ROOT / 'latentlab' / 'vae.py')!r}).read())
+        out["reference_source"] = len(open({str(ROOT / 'latentlab' / 'reference' / 'vae.py')!r}).read())
     except OSError:
         out["reference_source"] = 0
     return out

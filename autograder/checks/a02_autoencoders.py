@@ -17,28 +17,19 @@ import torch
 from sklearn.decomposition import PCA as SklearnPCA
 from sklearn.neighbors import NearestNeighbors
 
-from autograder.api import Handle, expect_array, expect_type, graded, tensor
+from autograder.api import (
+    Handle,
+    describe,
+    expect_array,
+    expect_scalar,
+    expect_type,
+    graded,
+    learner_errors_fail,
+    tensor,
+)
 from latentlab import data
 
 # helpers
-
-
-def _describe(value) -> str:
-    """A short name for what came back from the learner's code."""
-    if isinstance(value, Handle):
-        return f"a {value.type_name}"
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"a {type(value).__name__}"
-
-
-def _number(value, what: str) -> float:
-    """`value` (a Python number or a 0-d array) as a float, else a teaching AssertionError."""
-    if type(value) in (int, float):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "fiu":
-        return float(value)
-    raise AssertionError(f"{what} should be a single number, but it returned {_describe(value)}")
 
 
 def _f32(x):
@@ -101,14 +92,14 @@ def _history(value, num_epochs: int) -> np.ndarray:
     """The loss history returned by train_autoencoder as a float array, checked for type."""
     if type(value) not in (list, tuple):
         raise AssertionError(f"train_autoencoder should return a list of {num_epochs} floats (one "
-                             f"loss per epoch), but it returned {_describe(value)}")
+                             f"loss per epoch), but it returned {describe(value)}")
     if len(value) != num_epochs:
         raise AssertionError(f"train_autoencoder(..., num_epochs={num_epochs}) should return one "
                              f"loss per epoch, {num_epochs} in all; it returned {len(value)}")
     for i, loss in enumerate(value):
         if type(loss) not in (float, int):
             raise AssertionError(f"each loss in the history should be a Python float (use "
-                                 f"loss.item()), but history[{i}] is {_describe(loss)}")
+                                 f"loss.item()), but history[{i}] is {describe(loss)}")
     history = np.array(value, dtype=np.float64)
     if not np.all(np.isfinite(history)):
         raise AssertionError(f"the loss history should hold finite numbers; got {list(value)}")
@@ -161,7 +152,7 @@ def test_pca_shapes(student):
     fitted = pca.call("fit", x)
     assert isinstance(fitted, Handle) and fitted.type_name == pca.type_name, (
         "PCA.fit(x) should return the fitted PCA itself (end with `return self`), so that "
-        f"PCA(2).fit(x).encode(x) works; it returned {_describe(fitted)}")
+        f"PCA(2).fit(x).encode(x) works; it returned {describe(fitted)}")
     expect_array(pca.get("mean"), "PCA(2).mean after fit(x) with x (40, 6)", shape=(6,))
     expect_array(pca.get("components"), "PCA(2).components after fit(x) with x (40, 6)",
                  shape=(2, 6))
@@ -386,7 +377,7 @@ def test_loss_matches_torch_mse(student):
         raise AssertionError(
             "reconstruction_loss should return a 0-d torch tensor, not a Python float (no "
             ".item()), so that training can call .backward() on it")
-    got = _number(value, "reconstruction_loss(x_hat, x)")
+    got = expect_scalar(value, "reconstruction_loss(x_hat, x)")
     want = torch.nn.functional.mse_loss(torch.tensor(x_hat), torch.tensor(x)).item()
     hint = " (that is 30 times too large: a sum instead of a mean?)" if np.isclose(got, 30 * want) else ""
     assert np.isclose(got, want, rtol=1e-5), (
@@ -399,7 +390,7 @@ def test_loss_is_a_mean_whatever_the_batch_size(student):
     rng = np.random.default_rng(21)
     for n in (3, 30):
         x = rng.random((n, 4)).astype(np.float32)
-        got = _number(student.call("reconstruction_loss", tensor(x + 0.5), tensor(x)),
+        got = expect_scalar(student.call("reconstruction_loss", tensor(x + 0.5), tensor(x)),
                       "reconstruction_loss(x_hat, x)")
         assert np.isclose(got, 0.25, rtol=1e-5), (
             "reconstruction_loss should be a mean, not a sum: when every entry of x_hat is 0.5 "
@@ -411,7 +402,9 @@ def test_loss_is_a_mean_whatever_the_batch_size(student):
 def test_loss_gradient_matches_closed_form(student):
     rng = np.random.default_rng(22)
     x_hat, x = rng.random((7, 3)).astype(np.float32), rng.random((7, 3)).astype(np.float32)
-    _, grads = student.grad("reconstruction_loss", tensor(x_hat, requires_grad=True), tensor(x))
+    with learner_errors_fail("gradient of the loss: reconstruction_loss should return a torch tensor "
+                             "that back-propagates to x_hat"):
+        _, grads = student.grad("reconstruction_loss", tensor(x_hat, requires_grad=True), tensor(x))
     assert grads[0] is not None, "no gradient of reconstruction_loss reached x_hat; keep it in torch"
     grad = expect_array(grads[0], "the gradient of reconstruction_loss with respect to x_hat",
                         shape=(7, 3))
@@ -533,14 +526,14 @@ def test_beats_pca_at_latent_dim_2_on_held_out_digits(student):
 def test_agreement_on_a_small_example(student):
     z = np.array([[0.0], [0.1], [5.0], [5.2], [10.0]])
     y = np.array([0, 0, 1, 1, 0])
-    got = _number(student.call("neighbour_label_agreement", z, y, k=1),
+    got = expect_scalar(student.call("neighbour_label_agreement", z, y, k=1),
                   "neighbour_label_agreement(z, y, k=1)")
     hint = " A point must not count as its own neighbour." if np.isclose(got, 1.0) else ""
     assert np.isclose(got, 0.8), (
         "points at 0, 0.1, 5, 5.2 and 10 with labels 0, 0, 1, 1, 0: every point's nearest other "
         "point has its label except the point at 10 (nearest: 5.2, label 1), so with k=1 the "
         f"agreement is 4/5 = 0.8; you returned {got:.4f}.{hint}")
-    got = _number(student.call("neighbour_label_agreement", z, y, k=2),
+    got = expect_scalar(student.call("neighbour_label_agreement", z, y, k=2),
                   "neighbour_label_agreement(z, y, k=2)")
     assert np.isclose(got, 0.4), (
         "with k=2 on the same points, each of the first four points has one neighbour of its own "
@@ -554,7 +547,7 @@ def test_agreement_matches_sklearn(student):
     y = rng.integers(0, 4, size=60)
     z = 2.0 * rng.normal(size=(4, 3))[y] + rng.normal(size=(60, 3))  # 4 overlapping clusters
     for k in (1, 5):
-        got = _number(student.call("neighbour_label_agreement", z, y, k=k),
+        got = expect_scalar(student.call("neighbour_label_agreement", z, y, k=k),
                       f"neighbour_label_agreement(z, y, k={k})")
         want = _agreement(z, y, k)
         assert abs(got - want) < 1e-9, (
@@ -568,7 +561,7 @@ def test_agreement_on_digit_codes_matches_sklearn(student):
     x_train, x_test, _, y_test = _digits()
     z = SklearnPCA(8, svd_solver="full").fit(x_train.astype(np.float64)).transform(
         x_test.astype(np.float64))  # (450, 8) continuous codes
-    got = _number(student.call("neighbour_label_agreement", z, y_test, k=3),
+    got = expect_scalar(student.call("neighbour_label_agreement", z, y_test, k=3),
                   "neighbour_label_agreement(z, y, k=3)")
     want = _agreement(z, y_test, 3)
     assert 0.0 <= got <= 1.0 and abs(got - want) <= 2 / len(z), (

@@ -12,7 +12,16 @@ import torch
 from scipy.stats import norm
 from torch.distributions import Normal, kl_divergence
 
-from autograder.api import expect_array, expect_type, generator, graded, tensor
+from autograder.api import (
+    expect_array,
+    expect_scalar,
+    expect_tuple,
+    expect_type,
+    generator,
+    graded,
+    show,
+    tensor,
+)
 from latentlab import data
 
 A = "a03_vae"
@@ -51,40 +60,16 @@ def _bce_oracle(x, x_hat) -> np.ndarray:
     return -(x * np.log(x_hat) + (1 - x) * np.log(1 - x_hat)).sum(axis=1)
 
 
-def _show(values, digits=3) -> str:
-    """Numbers for a message, to `digits` significant digits: `[0.5, -1.25]`."""
-    a = np.asarray(values, dtype=np.float64)
-    if a.ndim == 0:
-        return f"{float(a):.{digits}g}"
-    return "[" + ", ".join(_show(v, digits) for v in a) + "]"
-
-
-def _scalar(value, what) -> float:
-    """A returned scalar (a Python number or a one-element array) as a float."""
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "fiu":
-            raise AssertionError(f"{what} should be a real number, but it is an array of dtype {value.dtype}")
-        if value.size != 1:
-            raise AssertionError(f"{what} should be a single number (a scalar tensor), but it has "
-                                 f"shape {value.shape}: did you forget to reduce over the batch?")
-        return float(value.reshape(()))
-    return float(expect_type(value, (float, int), what))
-
-
 def _triple(value, what):
     """`(loss, recon, kl)` returned by negative_elbo, as three floats."""
-    if not isinstance(value, tuple | list) or len(value) != 3:
-        got = f"{len(value)} values" if isinstance(value, tuple | list) else type(value).__name__
-        raise AssertionError(f"{what} should return a tuple (loss, recon, kl), but it returned {got}")
-    return tuple(_scalar(v, f"{name} of {what}") for v, name in zip(value, ("loss", "recon", "kl"), strict=True))
+    items = expect_tuple(value, what, 3, ("loss", "recon", "kl"))
+    return tuple(expect_scalar(v, f"{name} of {what}") for v, name in zip(items, ("loss", "recon", "kl"), strict=True))
 
 
 def _pair(value, what, shape):
     """Two arrays of `shape` returned as a tuple, e.g. (mu, logvar)."""
-    if not isinstance(value, tuple | list) or len(value) != 2:
-        got = f"{len(value)} values" if isinstance(value, tuple | list) else f"a {type(value).__name__}"
-        raise AssertionError(f"{what} should return a tuple of two tensors, but it returned {got}")
-    return tuple(expect_array(v, f"element {i} of {what}", shape=shape) for i, v in enumerate(value))
+    items = expect_tuple(value, what, 2)
+    return tuple(expect_array(v, f"element {i} of {what}", shape=shape) for i, v in enumerate(items))
 
 
 # reparameterize
@@ -122,14 +107,14 @@ def test_reparameterize_sample_moments(student):
         "all rows of z are (almost) the same: eps should hold one independent draw per example "
         "and per dimension, of shape mu.shape")
     assert np.all(np.abs(mean - mu0) < 5 * sigma0 / np.sqrt(n)), (
-        f"the mean of {n} samples should be mu = {_show(mu0)}; got {_show(mean, 3)}")
+        f"the mean of {n} samples should be mu = {show(mu0)}; got {show(mean, 3)}")
     hint = ""
     if np.allclose(std, np.exp(logvar0), rtol=0.05):
         hint = " This is exp(logvar): sigma is exp(logvar / 2), the square root of the variance."
     assert np.allclose(std, sigma0, rtol=0.03), (
         f"the standard deviation of {n} samples should be sigma = exp(logvar / 2) = "
-        f"{_show(sigma0, 3)} for logvar = {_show(logvar0)}; got "
-        f"{_show(std, 3)}.{hint}")
+        f"{show(sigma0, 3)} for logvar = {show(logvar0)}; got "
+        f"{show(std, 3)}.{hint}")
 
 
 @graded("reparameterize", points=1)
@@ -143,14 +128,14 @@ def test_reparameterize_gradients_reach_mu_and_logvar(student):
         "no gradient reached mu or logvar: z must be computed as mu + sigma * eps from the tensors "
         "you are given (a sampler such as Normal(mu, sigma).sample() cuts the graph)")
     assert np.allclose(g_mu, 1.0, atol=1e-5), (
-        f"d z / d mu should be 1 for every entry (z = mu + sigma * eps); got {_show(g_mu, 3)}")
+        f"d z / d mu should be 1 for every entry (z = mu + sigma * eps); got {show(g_mu, 3)}")
     want = 0.5 * (z - mu)  # d z / d logvar = sigma * eps / 2
     ratio = float(np.sum(g_logvar * want) / max(np.sum(want * want), 1e-12))
     hint = (" It is twice that: is sigma = exp(logvar) instead of exp(logvar / 2)?"
             if abs(ratio - 2) < 0.05 else "")
     assert np.allclose(g_logvar, want, rtol=1e-4, atol=1e-5), (
         "d z / d logvar should be sigma * eps / 2 = (z - mu) / 2 when sigma = exp(logvar / 2); "
-        f"first row: got {_show(g_logvar[0], 4)}, expected {_show(want[0], 4)}.{hint}")
+        f"first row: got {show(g_logvar[0], 4)}, expected {show(want[0], 4)}.{hint}")
 
 
 @graded("reparameterize", points=1, hidden=True)
@@ -162,7 +147,7 @@ def test_reparameterize_draws_independent_noise(student):
     std = z.std(axis=0)
     assert np.all(np.abs(std - 1) < 0.06), (
         "with mu = 0 and logvar = 0, each column of z should be standard normal across the examples; "
-        f"its standard deviations are {_show(std, 3)} (is eps shared between examples?)")
+        f"its standard deviations are {show(std, 3)} (is eps shared between examples?)")
     corr = np.corrcoef(z, rowvar=False)
     off = np.abs(corr - np.eye(4)).max()
     assert off < 0.1, (
@@ -189,8 +174,8 @@ def test_gaussian_kl_matches_torch_distributions(student):
         hint = " Your values are twice the KL: the closed form has a factor 1/2."
     assert np.allclose(got, want, rtol=1e-4, atol=1e-5), (
         "gaussian_kl should equal torch.distributions.kl_divergence(Normal(mu, exp(logvar / 2)), "
-        f"Normal(0, 1)) entry by entry; first row: got {_show(got[0], 4)}, expected "
-        f"{_show(want[0], 4)}.{hint}")
+        f"Normal(0, 1)) entry by entry; first row: got {show(got[0], 4)}, expected "
+        f"{show(want[0], 4)}.{hint}")
 
 
 @graded("gaussian_kl", points=1)
@@ -199,19 +184,19 @@ def test_gaussian_kl_is_zero_at_the_prior_and_never_negative(student):
     at_prior = expect_array(student.call("gaussian_kl", tensor(zeros), tensor(zeros)),
                             "gaussian_kl(0, 0)", shape=(3, 2))
     assert np.allclose(at_prior, 0, atol=1e-6), (
-        f"the KL should be 0 when mu = 0 and logvar = 0 (q is the prior); got {_show(at_prior[0])}")
+        f"the KL should be 0 when mu = 0 and logvar = 0 (q is the prior); got {show(at_prior[0])}")
     mu, logvar = _gaussians(3, (500, 2))
     mu[:5], logvar[:5] = 0.0, np.linspace(-6, 4, 5)[:, None]
     got = expect_array(student.call("gaussian_kl", tensor(mu), tensor(logvar)),
                        "gaussian_kl on 500 random Gaussians", shape=(500, 2))
     worst = int(np.argmin(got.min(axis=1)))
     assert got.min() >= -1e-6, (
-        f"a KL divergence is never negative; got {got.min():.4f} for mu = {_show(mu[worst])}, "
-        f"logvar = {_show(logvar[worst])}")
+        f"a KL divergence is never negative; got {got.min():.4f} for mu = {show(mu[worst])}, "
+        f"logvar = {show(logvar[worst])}")
     assert (got[:5] > 1e-3).all(), (
         "the KL is positive whenever q differs from the prior: with mu = 0 and logvar = "
-        f"{_show(logvar[:5, 0])} (only 0 gives the prior) it should be > 0, but got "
-        f"{_show(got[:5, 0], 3)}")
+        f"{show(logvar[:5, 0])} (only 0 gives the prior) it should be > 0, but got "
+        f"{show(got[:5, 0], 3)}")
 
 
 @graded("gaussian_kl", points=1, hidden=True)
@@ -228,7 +213,7 @@ def test_gaussian_kl_matches_monte_carlo(student):
     tolerance = 5 * log_ratio.std(axis=0) / np.sqrt(len(z)) + 1e-3
     assert np.all(np.abs(got - estimate) < tolerance), (
         "gaussian_kl should agree with a Monte Carlo estimate E_q[log q(z) - log p(z)] from 100,000 "
-        f"samples; got {_show(got, 3)}, estimate {_show(estimate, 3)}")
+        f"samples; got {show(got, 3)}, estimate {show(estimate, 3)}")
 
 
 # negative_elbo
@@ -281,7 +266,7 @@ def test_beta_scales_only_the_kl_term(student):
             for beta in (0.0, 1.0, 3.0)}
     recons = [r[1] for r in runs.values()]
     assert np.allclose(recons, recons[0], rtol=1e-5), (
-        f"recon should not depend on beta; for beta = 0, 1, 3 it was {_show(recons, 3)}")
+        f"recon should not depend on beta; for beta = 0, 1, 3 it was {show(recons, 3)}")
     loss0, recon0, _ = runs[0.0]
     assert np.isclose(loss0, recon0, rtol=1e-5), (
         f"with beta = 0 the loss should be the reconstruction term alone ({recon0:.3f}); got "
@@ -317,11 +302,11 @@ def test_negative_elbo_gradients(student):
     want_logvar = beta * 0.5 * (np.exp(logvar) - 1) / len(mu)
     assert np.allclose(g_mu, want_mu, rtol=1e-3, atol=1e-6), (
         f"d loss / d mu should be beta * mu / batch for beta = {beta} and a batch of {len(mu)}; "
-        f"got {_show(g_mu[0], 4)} for the first row, expected {_show(want_mu[0], 4)}")
+        f"got {show(g_mu[0], 4)} for the first row, expected {show(want_mu[0], 4)}")
     assert np.allclose(g_logvar, want_logvar, rtol=1e-3, atol=1e-6), (
         "d loss / d logvar should be beta * (exp(logvar) - 1) / (2 * batch); got "
-        f"{_show(g_logvar[0], 4)} for the first row, expected "
-        f"{_show(want_logvar[0], 4)}")
+        f"{show(g_logvar[0], 4)} for the first row, expected "
+        f"{show(want_logvar[0], 4)}")
 
 
 # VAE
@@ -479,7 +464,7 @@ def test_training_decodes_samples(student):
     assert variance.min() < 0.5, (
         "after 210 steps with beta = 0.05, the posterior of at least one latent unit should be much "
         "narrower than the prior, because the noise of a sample z costs reconstruction; the mean "
-        f"posterior variances are {_show(variance, 2)}. Does training decode a sample "
+        f"posterior variances are {show(variance, 2)}. Does training decode a sample "
         "z = reparameterize(mu, logvar, generator) rather than mu, and does it pass beta on?")
 
 
@@ -520,8 +505,8 @@ def test_prior_samples_are_standard_normal(student):
     mean, std = z.mean(axis=0), z.std(axis=0)
     corr = np.abs(np.corrcoef(z, rowvar=False) - np.eye(3)).max()
     assert np.all(np.abs(mean) < 0.1) and np.all(np.abs(std - 1) < 0.06) and corr < 0.1, (
-        f"z should come from the prior N(0, I): {n} draws have means {_show(mean, 3)}, "
-        f"standard deviations {_show(std, 3)} and largest correlation {corr:.2f} "
+        f"z should come from the prior N(0, I): {n} draws have means {show(mean, 3)}, "
+        f"standard deviations {show(std, 3)} and largest correlation {corr:.2f} "
         "(expected 0, 1 and 0)")
 
 
