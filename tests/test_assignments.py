@@ -2,19 +2,18 @@
 every failure a NotImplementedError, and grading twice gives the same result."""
 
 import importlib
+import pkgutil
 
 import nbformat
 import pytest
 
-import latentlab.autoencoders as latentlab_autoencoders
-import latentlab.data as latentlab_data
-import latentlab.vae as latentlab_vae
-from autograder import nbfile, release
+from autograder import nbfile, refusal, release
 from autograder.grade import grade
 from autograder.sealed import Limits
 from tests.helpers import (
     MODES,
     ROOT,
+    assert_full_marks,
     by_exercise,
     checks_module,
     exercise_namespace,
@@ -51,35 +50,52 @@ def test_release_gets_zero_from_not_implemented(assignment):
         if t["extra_data"]["error_kind"] != "NotImplementedError"]
 
 
-def _reference_twins():
-    """(assignment, exercise, module): exercises of which latentlab holds a reference version."""
-    twins = []
-    for assignment in ASSIGNMENTS:
-        checks = checks_module(assignment)
-        exercises = {f.graded.exercise for f in vars(checks).values() if hasattr(f, "graded")}
-        for name in sorted(exercises):
-            for module in (latentlab_data, latentlab_autoencoders, latentlab_vae):
-                if hasattr(module, name):
-                    twins.append((assignment, name, module.__name__))
-    return twins
+def _reference_modules() -> dict[str, object]:
+    """{assignment: latentlab.reference module} for the assignments that have reference answers,
+    matched by the exercise names the module defines."""
+    found = {}
+    for info in pkgutil.iter_modules([str(refusal.reference_dir())]):
+        module = importlib.import_module(f"{refusal.PACKAGE}.{info.name}")
+        for assignment in ASSIGNMENTS:
+            exercises = {f.graded.exercise for f in vars(checks_module(assignment)).values() if hasattr(f, "graded")}
+            if exercises <= set(vars(module)):
+                found[assignment] = module
+    return found
 
 
-TWINS = _reference_twins()
+REFERENCES = _reference_modules()
 
 
-def test_some_exercises_have_reference_twins():
-    """The next test guards something: the course package does hold some exercises' answers."""
-    assert {(a, e) for a, e, _ in TWINS} >= {("a03_vae", "negative_elbo"), ("a02_autoencoders", "Autoencoder")}
+def test_reference_answers_exist_and_nothing_else_in_latentlab_answers_an_exercise():
+    """The reference package holds whole assignments, and no other latentlab module defines an
+    exercise's name (where the one refusal rule would not see it)."""
+    assert {"a02_autoencoders", "a03_vae"} <= set(REFERENCES)
+    exercises = {f.graded.exercise for a in ASSIGNMENTS for f in vars(checks_module(a)).values()
+                 if hasattr(f, "graded")}
+    for info in pkgutil.iter_modules([str(ROOT / "latentlab")]):
+        module = importlib.import_module(f"latentlab.{info.name}")
+        if not refusal.is_reference_module(module.__name__):
+            assert not exercises & set(vars(module)), f"latentlab.{info.name} defines {exercises & set(vars(module))}"
 
 
-@pytest.mark.parametrize("assignment, exercise, module", TWINS)
-def test_an_exercise_imported_from_latentlab_earns_nothing(assignment, exercise, module):
+@pytest.mark.parametrize("assignment", sorted(REFERENCES))
+def test_reference_answers_get_full_marks(assignment):
+    """The answers the pages use are right by the same checks the learners meet."""
+    module = REFERENCES[assignment]
+    exercises = {f.graded.exercise for f in vars(checks_module(assignment)).values() if hasattr(f, "graded")}
+    assert_full_marks(assignment, {name: getattr(module, name) for name in exercises}, refuse_reference=False)
+
+
+@pytest.mark.parametrize("assignment", sorted(REFERENCES))
+def test_an_exercise_imported_from_the_reference_answers_earns_nothing(assignment):
+    module = REFERENCES[assignment]
     learner = exercise_namespace(assignment)
-    learner[exercise] = getattr(importlib.import_module(module), exercise)
-    got, total, results = score(assignment, learner, exercise)
-    assert total > 0 and got == 0, f"{module}.{exercise} earned {got} of {total} points"
-    for r in results:
-        assert r.error_kind == "NotYourOwn" and "imported rather than written" in r.message, (r.name, r.message)
+    exercises = {f.graded.exercise for f in vars(checks_module(assignment)).values() if hasattr(f, "graded")}
+    for exercise in sorted(exercises):
+        got, total, results = score(assignment, {**learner, exercise: getattr(module, exercise)}, exercise)
+        assert total > 0 and got == 0, f"{module.__name__}.{exercise} earned {got} of {total} points"
+        for r in results:
+            assert r.error_kind == "NotYourOwn" and "imported rather than written" in r.message, (r.name, r.message)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -88,7 +104,7 @@ def test_sealed_grader_refuses_wrapped_references(tmp_path, mode):
     grader either: the course's reference modules cannot be imported there."""
     nb = nbfile.read(release_path("a03_vae"))
     nb["cells"].append(nbformat.v4.new_code_cell(
-        "import latentlab.vae as ref\n"
+        "import latentlab.reference.vae as ref\n"
         "def negative_elbo(*args, **kwargs):\n    return ref.negative_elbo(*args, **kwargs)"))
     path = tmp_path / "a03_vae.ipynb"
     nbformat.write(nbformat.from_dict(nb), path)

@@ -1,6 +1,10 @@
-"""The book builds strictly: every page executes, and a page that raises fails the build."""
+"""The book builds strictly: every page executes, a page that raises fails the build, and no
+page shows the body of a graded function."""
 
+import html
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -8,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from autograder import release
+from tests.helpers import ROOT, solution_path
 
 JB = str(Path(sys.executable).parent / "jupyter-book")
 STRICT = ["-W", "-n", "--keep-going"]
+HTML = ROOT / "_build" / "html"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 
 
 def build(source: Path, out: Path) -> subprocess.CompletedProcess:
@@ -23,16 +29,69 @@ def build(source: Path, out: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=env, timeout=1500)
 
 
-def test_the_whole_book_builds_strictly():
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    """The whole book, built strictly once for this module."""
     proc = build(ROOT, ROOT)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-    html = ROOT / "_build" / "html"
-    assert (html / "index.html").exists()
-    for page in ROOT.joinpath("_toc.yml").read_text().split():
-        if page.startswith("book/"):
-            assert (html / f"{page}.html").exists(), f"{page} was not built"
+    return HTML
+
+
+def pages() -> list[str]:
+    return [p for p in ROOT.joinpath("_toc.yml").read_text().split() if p.startswith("book/")]
+
+
+def test_the_whole_book_builds_strictly(built_book):
+    assert (built_book / "index.html").exists()
+    for page in pages():
+        assert (built_book / f"{page}.html").exists(), f"{page} was not built"
     for answers in ("solutions", "exercises", "autograder", "tests"):
-        assert not (html / answers).exists(), f"{answers}/ must not be published"
+        assert not (built_book / answers).exists(), f"{answers}/ must not be published"
+
+
+# Lines a solution shares with any seeded page, which give nothing away.
+IDIOMS = {"generator = torch.Generator().manual_seed(seed)"}
+
+
+def solution_lines(assignment: str) -> list[str]:
+    """The distinctive lines of a solution's graded bodies: long enough to be an answer, not a
+    comment or a common idiom, whitespace folded."""
+    nb = json.loads(solution_path(assignment).read_text())
+    lines, inside = [], False
+    for cell in nb["cells"]:
+        for line in "".join(cell["source"]).splitlines():
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif inside and cell["cell_type"] == "code":
+                code = " ".join(line.split("#", 1)[0].split())
+                if len(code) >= 24 and code not in IDIOMS:
+                    lines.append(code)
+    return lines
+
+
+def page_text(path: Path) -> str:
+    """What a reader sees of a built page: its text, tags removed, whitespace folded."""
+    text = re.sub(r"<[^>]+>", "", path.read_text())
+    return " ".join(html.unescape(text).split())
+
+
+@pytest.mark.parametrize("assignment", release.assignments(ROOT))
+def test_no_page_shows_a_graded_body(built_book, assignment):
+    lines = solution_lines(assignment)
+    assert len(lines) >= 5, f"{assignment}: too few solution lines found to look for"
+    shown = {page: page_text(built_book / f"{page}.html") for page in pages()}
+    found = [(page, line) for page, text in shown.items() for line in lines if line in text]
+    assert not found, f"graded answers of {assignment} appear in the book: {found[:5]}"
+
+
+def test_the_body_check_finds_a_printed_answer(tmp_path):
+    """The test above would see an answer: a page that prints a solution line is caught."""
+    line = solution_lines("a03_vae")[0]
+    page = tmp_path / "page.html"
+    page.write_text(f"<pre><span>{html.escape(line[:10])}</span>{html.escape(line[10:])}</pre>")
+    assert line in page_text(page)
 
 
 def test_a_page_with_a_failing_cell_fails_the_build(tmp_path):
