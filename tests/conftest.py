@@ -21,3 +21,10 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     yield
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrise a chapter's ChapterTests over its tables of mistakes and odd returns."""
+    for argument, table in (("mistake", "mistakes"), ("odd", "odd_returns")):
+        if argument in metafunc.fixturenames and metafunc.cls is not None:
+            metafunc.parametrize(argument, getattr(metafunc.cls, table), ids=str)

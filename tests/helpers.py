@@ -1,10 +1,20 @@
-"""Helpers for the project's tests: run a solution's code, mutated or not, against its checks."""
+"""Helpers for the project's tests: run a solution's code, mutated or not, against its checks.
+
+Every chapter's test module has the same shape: two tables and one class.
+- `MISTAKES`, a list of `Mistake(name, exercise, replacements, check)`: a plausible bug written
+  into the solution, the exercise it is in, and the check that must catch it;
+- `ODD_RETURNS`, a list of `OddReturn(case, check, fakes)`: degenerate but plain answers
+  (fakes replacing some of the solution's functions), each failing `check` by an assertion;
+- `class TestChapter(ChapterTests)` naming the assignment and the tables; the tests are
+  `ChapterTests`' (conftest.py parametrises them over the tables).
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,6 +28,33 @@ from autograder.sealed import strict_sandbox_available
 ROOT = Path(__file__).resolve().parent.parent
 STRICT = strict_sandbox_available()  # root on Linux: the tests of sealed grading run both levels
 MODES = ["strict", "off"] if STRICT else ["off"]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A plausible bug, written into the solution as source replacements, and the check of its
+    own exercise that must catch it by a failed assertion."""
+
+    name: str
+    exercise: str
+    replacements: dict = field(hash=False)
+    check: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class OddReturn:
+    """Degenerate but plain answers (`fakes`: name -> stand-in) that `check` must fail by an
+    assertion with a message; with the same names left unimplemented, it must report that."""
+
+    case: str
+    check: str
+    fakes: dict = field(hash=False)
+
+    def __str__(self) -> str:
+        return self.case
 
 
 def solution_path(assignment: str) -> Path:
@@ -77,34 +114,67 @@ def checks_module(assignment: str):
     return sys.modules[name]
 
 
-def score(assignment: str, ns: dict, exercise: str | None = None):
+def check_names(assignment: str) -> set[str]:
+    """The names of every graded check of `assignment`."""
+    module = checks_module(assignment)
+    return {name for name, fn in vars(module).items() if hasattr(fn, "graded")}
+
+
+def score(assignment: str, ns: dict, exercise: str | None = None, refuse_reference: bool = True):
     """All checks (hidden too) of `assignment` against `ns`: (points, max_points, results)."""
-    results = run_checks(assignment, LocalStudent(ns), exercise, include_hidden=True)
+    results = run_checks(assignment, LocalStudent(ns, refuse_reference), exercise, include_hidden=True)
     return sum(r.score for r in results), sum(r.max_score for r in results), results
 
 
-def lost_points(assignment: str, replacements: dict[str, str], exercise: str | None = None):
-    """Checks that fail when the solution is mutated: the results that did not pass."""
-    _, _, results = score(assignment, namespace(solution_path(assignment), replacements), exercise)
-    return [r for r in results if not r.passed]
-
-
-def assert_lost_points(failed, mistake: str, exercise: str) -> None:
-    """A mutated solution lost points in `exercise`, each by a failed assertion with a message."""
-    assert failed, f"{mistake} should lose points in {exercise}, but every check passed"
-    for r in failed:
-        assert r.message.strip(), f"{mistake}: {r.name} failed without a message"
-        assert r.error_kind == "", f"{mistake}: {r.name} failed by an error ({r.error_kind}: {r.message}), not an assertion"
-
-
-def assert_full_marks(assignment: str, within_seconds: float | None = None) -> None:
-    """The solution passes every check (hidden ones too), within a time budget when one is given."""
-    got, total, results = score(assignment, solution_namespace(assignment))
+def assert_full_marks(assignment: str, ns: dict | None = None, within_seconds: float | None = None,
+                      refuse_reference: bool = True) -> None:
+    """A namespace (the solution's by default) passes every check, hidden ones too, within a
+    time budget when one is given."""
+    ns = solution_namespace(assignment) if ns is None else ns
+    got, total, results = score(assignment, ns, refuse_reference=refuse_reference)
     failed = [f"{r.name}: {r.message}" for r in results if not r.passed]
-    assert got == total > 0 and not failed, "the solution should pass every check:\n" + "\n".join(failed)
+    assert got == total > 0 and not failed, "every check should pass:\n" + "\n".join(failed)
     seconds = sum(r.seconds for r in results)
     assert within_seconds is None or seconds < within_seconds, (
-        f"the checks took {seconds:.1f} s against the solution (budget {within_seconds} s)")
+        f"the checks took {seconds:.1f} s (budget {within_seconds} s)")
+
+
+def assert_failed_by_assertions(failed, mistake: str) -> None:
+    """Each failed check failed by an assertion with a message, not by an error."""
+    for r in failed:
+        assert r.message.strip(), f"{mistake}: {r.name} failed without a message"
+        assert r.error_kind == "", (
+            f"{mistake}: {r.name} failed by an error ({r.error_kind}: {r.message}), not by an assertion")
+
+
+def assert_mistake_caught(assignment: str, mistake: Mistake) -> None:
+    """The mutated solution fails `mistake.check` (a check of `mistake.exercise`) by an
+    assertion, and every check of that exercise that fails does so by an assertion."""
+    ns = exercise_namespace(assignment, mistake.replacements)
+    _, _, results = score(assignment, ns, mistake.exercise)
+    failed = {r.name: r for r in results if not r.passed}
+    assert mistake.check in {r.name for r in results}, f"{mistake.check} is not a check of {mistake.exercise}"
+    assert mistake.check in failed, (
+        f"{mistake} should fail {mistake.check}; the checks of {mistake.exercise} that failed: {sorted(failed)}")
+    assert_failed_by_assertions(failed.values(), mistake.name)
+
+
+def assert_every_check_catches_a_mistake(assignment: str, mistakes) -> None:
+    """Every graded check of the chapter is the expected failure of at least one mistake."""
+    caught = {m.check for m in mistakes}
+    missing = check_names(assignment) - caught
+    assert not missing, f"checks that no listed mistake makes fail: {sorted(missing)}"
+
+
+def assert_caught_in_whole_notebook(assignment: str, mistake: Mistake, blame_once: bool = True) -> None:
+    """The mutated solution, run whole (demo cells too, as a learner runs it), loses the points
+    of `mistake.check` by an assertion, and (with `blame_once`) no points in any other exercise."""
+    _, _, results = score(assignment, namespace(solution_path(assignment), mistake.replacements))
+    failed = [r for r in results if not r.passed]
+    assert mistake.check in {r.name for r in failed}, f"{mistake} should fail {mistake.check}"
+    assert_failed_by_assertions(failed, mistake.name)
+    elsewhere = sorted(r.name for r in failed if r.exercise != mistake.exercise)
+    assert not (blame_once and elsewhere), f"{mistake} is in {mistake.exercise}, but it also failed {elsewhere}"
 
 
 def returns(value):
@@ -138,3 +208,35 @@ def by_exercise(result: dict) -> dict[str, float]:
     for t in result["tests"]:
         out[t["extra_data"]["exercise"]] = out.get(t["extra_data"]["exercise"], 0) + t["score"]
     return out
+
+
+class ChapterTests:
+    """The tests every chapter runs; a subclass sets `assignment`, `mistakes` and `odd_returns`."""
+
+    assignment: str = ""
+    mistakes: list[Mistake] = []
+    odd_returns: list[OddReturn] = []
+    full_marks_seconds: float | None = None  # the checks' time budget against the solution
+    whole_notebook_mistake: int = 0  # which mistake also runs against the whole notebook
+    blame_once: bool = True  # a mistake costs points in its own exercise only
+
+    def test_solution_gets_full_marks(self):
+        assert_full_marks(self.assignment, within_seconds=self.full_marks_seconds)
+
+    def test_mistake_is_caught(self, mistake: Mistake):
+        assert_mistake_caught(self.assignment, mistake)
+
+    def test_every_check_catches_a_mistake(self):
+        assert_every_check_catches_a_mistake(self.assignment, self.mistakes)
+
+    def test_mistake_costs_points_in_the_whole_notebook(self):
+        assert_caught_in_whole_notebook(self.assignment, self.mistakes[self.whole_notebook_mistake],
+                                        blame_once=self.blame_once)
+
+    def test_odd_return_fails_with_a_message(self, odd: OddReturn):
+        learner = {**exercise_namespace(self.assignment), **odd.fakes}
+        assert_check_fails_with_message(self.assignment, odd.check, learner, odd.case)
+
+    def test_not_implemented_reaches_the_report(self, odd: OddReturn):
+        learner = {**exercise_namespace(self.assignment), **dict.fromkeys(odd.fakes, not_implemented)}
+        assert_not_implemented_reported(self.assignment, odd.check, learner)
