@@ -26,7 +26,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	LATENTLAB_BOOK_BUILD=1 $(BIN)/jupyter-book build . -W -n --keep-going
 
 exercises: $(STAMP)
 	$(BIN)/python -m autograder.release

@@ -35,6 +35,18 @@ def error_record(what: str, exc: BaseException) -> dict:
     return {"what": what, "kind": kind, "message": message[:2000], "trace": trace[-4000:]}
 
 
+def _reseed(seed: int) -> None:
+    import random
+    import sys
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
 def _harness_error(what: str, kind: str, message: str) -> dict:
     return {"error": {"what": what, "kind": kind, "message": message, "trace": ""}}
 
@@ -43,13 +55,25 @@ def execute(namespace: dict, objects: plain.Objects, request: dict, refuse_refer
     """Run one request against the learner's `namespace`.
 
     request["mode"] is "call" (a function or class of the notebook), "method" (of the object
-    behind request["target"]), "getattr" (an attribute of it) or "grad" (call, then
-    back-propagate from the sum of the output, or of its first item).
+    behind request["target"]), "getattr" (an attribute of it), "grad" (call, then
+    back-propagate from the sum of the output, or of its first item), "state" (the tensors of
+    a torch module's state_dict), "fixture" (make one of the grader's own objects,
+    `autograder.fixtures.<name>`, on the learner's side) or "reseed" (seed the global random
+    generators of torch, numpy and random with args[0], to disturb what code relies on them).
     """
     mode, target, name = request["mode"], request["target"], request["name"]
     what = name if target is None else f"{target.type_name}.{name}"
     try:
-        if target is None:
+        if mode == "reseed":
+            return {"value": _reseed(int(request["args"][0]))}
+        if mode == "state":
+            state = objects.get(target).state_dict()
+            return {"value": plain.to_plain({str(k): v for k, v in state.items()}, objects)}
+        if mode == "fixture":
+            from autograder import fixtures
+
+            fn = getattr(fixtures, name)
+        elif target is None:
             if name not in namespace:
                 return _harness_error(name, "Missing", f"define `{name}` in a code cell of the notebook")
             fn = namespace[name]

@@ -106,6 +106,10 @@ class Handle:
         """Read an attribute of the learner's object as plain data or a Handle."""
         return self.student._invoke("getattr", self.ref, attribute, (), {})
 
+    def state(self) -> dict:
+        """The tensors of a torch module's state_dict, as {name: array}."""
+        return self.student._invoke("state", self.ref, "state_dict", (), {})
+
     def __repr__(self) -> str:
         return f"<handle to a {self.ref.type_name} object>"
 
@@ -129,6 +133,19 @@ class Student:
         the sum of its output (or of its first output, if it returns a tuple) and return
         `(output, grads)`, with one gradient array (or None) per such argument, in order."""
         return self._invoke("grad", None, name, args, kwargs)
+
+    def fixture(self, name: str, *args, **kwargs) -> Handle:
+        """Make the grader's own object `autograder.fixtures.<name>(*args, **kwargs)` on the
+        learner's side, to pass to the learner's code (a model of known weights, say)."""
+        out = self._invoke("fixture", None, name, args, kwargs)
+        if not isinstance(out, Handle):
+            raise StudentError(name, "NotPlainData", "a fixture should be an object")
+        return out
+
+    def reseed_globals(self, seed: int) -> None:
+        """Seed the learner's global generators (torch, numpy, random): a check does this on
+        purpose between two steps, so that a result that depends on them shows it."""
+        self._invoke("reseed", None, "reseed_globals", (int(seed),), {})
 
     def set_timeout(self, seconds: float | None) -> None:
         """Time limit of the next calls (None: the setting's default)."""

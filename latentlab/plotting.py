@@ -1,10 +1,52 @@
-"""Figures and tables shared by the book pages: small matplotlib and Markdown helpers."""
+"""Figures, tables and progress shared by the book pages: small matplotlib and Markdown helpers."""
 
 from __future__ import annotations
 
 import math
+import os
+import time
 
 import numpy as np
+
+BOOK_BUILD = "LATENTLAB_BOOK_BUILD"  # set by `make book`: pages are executed for the built site
+
+
+class _Summary:
+    """A progress "bar" for a built page: one line, printed when the work is done."""
+
+    def __init__(self, iterable=None, total=None, desc=""):
+        self.iterable, self.total, self.desc = iterable, total, desc
+        self.n, self.start = 0, time.perf_counter()
+
+    def __iter__(self):
+        for item in self.iterable:
+            yield item
+            self.n += 1
+        self.close()
+
+    def update(self, n=1):
+        self.n += n
+
+    def close(self):
+        if self.start is not None:
+            print(f"{self.desc}: {self.n:,} steps in {time.perf_counter() - self.start:.1f} s")
+            self.start = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def progress(iterable=None, total=None, desc=""):
+    """A progress bar over `iterable` (or `total` steps, updated by hand): live for a reader
+    in Jupyter or a terminal, a single summary line in the built book."""
+    if os.environ.get(BOOK_BUILD):
+        return _Summary(iterable, total, desc)
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc)
 
 
 def show_images(ax, images, ncols, title=""):

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder import nbfile
@@ -455,3 +456,24 @@ def test_an_oversized_cell_costs_only_itself(tmp_path):
     assert result["score"] == FULL, by_exercise(result)
     assert "MB of code" in result["output"]
 
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fixtures_state_and_reseeding_cross_the_seal(mode):
+    """A check can hand the learner's code a model of known weights, read a module's weights
+    back, and reseed the learner's global generators."""
+    from autograder.fixtures import LinearAutoencoder
+
+    cells = [nbfile.CodeCell(0, "import torch\ndef draw():\n    return float(torch.rand(1))\n")]
+    with Session(cells, Limits(sandbox=mode, **FAST)) as session:
+        student = SealedStudent(session)
+        state = student.fixture("LinearAutoencoder", 4, 2, seed=3).state()
+        student.reseed_globals(5)
+        first = student.call("draw")
+        student.reseed_globals(5)
+        again = student.call("draw")
+        student.reseed_globals(6)
+        other = student.call("draw")
+    want = LinearAutoencoder(4, 2, seed=3).state_dict()
+    assert set(state) == set(want) and all(np.array_equal(state[k], want[k].numpy()) for k in want)
+    assert first == again != other

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from latentlab.models import mlp
+from latentlab.plotting import progress as progress_bar
 
 
 class PCA:
@@ -75,7 +75,8 @@ def train_autoencoder(model, x, num_epochs=10, lr=1e-3, batch_size=64, seed=0, *
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
-    for _ in tqdm(range(num_epochs), desc=f"training latent_dim={model.latent_dim}", disable=not progress):
+    epochs = range(num_epochs)
+    for _ in progress_bar(epochs, desc=f"training latent_dim={model.latent_dim}") if progress else epochs:
         losses = []
         for idx in torch.randperm(len(x), generator=generator).split(batch_size):
             loss = reconstruction_loss(model(x[idx]), x[idx])

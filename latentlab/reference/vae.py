@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Normal, kl_divergence
-from tqdm.auto import tqdm
 
 from latentlab.models import mlp
+from latentlab.plotting import progress as progress_bar
 
 
 def reparameterize(mu, logvar, generator=None):
@@ -74,7 +74,8 @@ def train_vae(model, x, num_epochs=20, batch_size=64, lr=3e-3, beta=1.0, seed=0,
     history = {"loss": [], "recon": [], "kl": []}
     model.train()
     steps = num_epochs * math.ceil(len(x) / batch_size)
-    with tqdm(total=steps, desc=f"VAE beta={beta:g}", disable=not progress, mininterval=0.5) as bar:
+    bar = progress_bar(total=steps, desc=f"VAE beta={beta:g}") if progress else None
+    try:
         for _ in range(num_epochs):
             for idx in torch.randperm(len(x), generator=generator).split(batch_size):
                 x_hat, mu, logvar = model(x[idx], generator)
@@ -84,7 +85,11 @@ def train_vae(model, x, num_epochs=20, batch_size=64, lr=3e-3, beta=1.0, seed=0,
                 optimizer.step()
                 for key, value in zip(history, terms, strict=True):
                     history[key].append(value.item())
-                bar.update()
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
     model.eval()
     return history
 
