@@ -25,6 +25,6 @@ def no_network(monkeypatch):
 
 def pytest_generate_tests(metafunc):
     """Parametrise a chapter's ChapterTests over its tables of mistakes and odd returns."""
-    for argument, table in (("mistake", "mistakes"), ("odd", "odd_returns")):
+    for argument, table in (("mistake", "mistakes"), ("odd", "odd_returns"), ("alternative", "alternatives")):
         if argument in metafunc.fixturenames and metafunc.cls is not None:
             metafunc.parametrize(argument, getattr(metafunc.cls, table), ids=str)

@@ -5,6 +5,8 @@ Every chapter's test module has the same shape: two tables and one class.
   into the solution, the exercise it is in, and the check that must catch it;
 - `ODD_RETURNS`, a list of `OddReturn(case, check, fakes)`: degenerate but plain answers
   (fakes replacing some of the solution's functions), each failing `check` by an assertion;
+- `ALTERNATIVES`, a list of `Alternative(name, replacements)`: correct solutions in another
+  style (vectorised against looped, another order of operations), each getting full marks;
 - `class TestChapter(ChapterTests)` naming the assignment and the tables; the tests are
   `ChapterTests`' (conftest.py parametrises them over the tables).
 """
@@ -33,12 +35,28 @@ MODES = ["strict", "off"] if STRICT else ["off"]
 @dataclass(frozen=True)
 class Mistake:
     """A plausible bug, written into the solution as source replacements, and the check of its
-    own exercise that must catch it by a failed assertion."""
+    own exercise that must catch it by a failed assertion.
+
+    `also` lists other exercises that may lose points too because they call the buggy one
+    (where the design cannot avoid it); their failed checks must then name this exercise.
+    """
 
     name: str
     exercise: str
     replacements: dict = field(hash=False)
     check: str
+    also: tuple = ()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A correct solution written in another style (source replacements): full marks."""
+
+    name: str
+    replacements: dict = field(hash=False)
 
     def __str__(self) -> str:
         return self.name
@@ -147,16 +165,27 @@ def assert_failed_by_assertions(failed, mistake: str) -> None:
             f"{mistake}: {r.name} failed by an error ({r.error_kind}: {r.message}), not by an assertion")
 
 
-def assert_mistake_caught(assignment: str, mistake: Mistake) -> None:
+def assert_mistake_caught(assignment: str, mistake: Mistake, blame_once: bool = False) -> None:
     """The mutated solution fails `mistake.check` (a check of `mistake.exercise`) by an
-    assertion, and every check of that exercise that fails does so by an assertion."""
+    assertion, and every check of that exercise that fails does so by an assertion.
+
+    With `blame_once`, every exercise is graded: checks of other exercises may fail only in
+    `mistake.also`, and then by a message that names the mistake's exercise as the likely cause.
+    """
     ns = exercise_namespace(assignment, mistake.replacements)
-    _, _, results = score(assignment, ns, mistake.exercise)
-    failed = {r.name: r for r in results if not r.passed}
-    assert mistake.check in {r.name for r in results}, f"{mistake.check} is not a check of {mistake.exercise}"
+    _, _, results = score(assignment, ns, None if blame_once else mistake.exercise)
+    own = [r for r in results if r.exercise == mistake.exercise]
+    failed = {r.name: r for r in own if not r.passed}
+    assert mistake.check in {r.name for r in own}, f"{mistake.check} is not a check of {mistake.exercise}"
     assert mistake.check in failed, (
         f"{mistake} should fail {mistake.check}; the checks of {mistake.exercise} that failed: {sorted(failed)}")
     assert_failed_by_assertions(failed.values(), mistake.name)
+    for r in results:
+        if r.exercise != mistake.exercise and not r.passed:
+            assert r.exercise in mistake.also, (
+                f"{mistake} is in {mistake.exercise}, but it also cost {r.name} of {r.exercise}: {r.message[:300]}")
+            assert f"`{mistake.exercise}`" in r.message, (
+                f"{mistake}: {r.name} of {r.exercise} failed without naming `{mistake.exercise}`: {r.message[:300]}")
 
 
 def assert_every_check_catches_a_mistake(assignment: str, mistakes) -> None:
@@ -216,15 +245,19 @@ class ChapterTests:
     assignment: str = ""
     mistakes: list[Mistake] = []
     odd_returns: list[OddReturn] = []
+    alternatives: list[Alternative] = []
     full_marks_seconds: float | None = None  # the checks' time budget against the solution
     whole_notebook_mistake: int = 0  # which mistake also runs against the whole notebook
-    blame_once: bool = True  # a mistake costs points in its own exercise only
+    blame_once: bool = True  # a mistake costs points in its own exercise only (see Mistake.also)
 
     def test_solution_gets_full_marks(self):
         assert_full_marks(self.assignment, within_seconds=self.full_marks_seconds)
 
+    def test_another_correct_style_gets_full_marks(self, alternative: Alternative):
+        assert_full_marks(self.assignment, exercise_namespace(self.assignment, alternative.replacements))
+
     def test_mistake_is_caught(self, mistake: Mistake):
-        assert_mistake_caught(self.assignment, mistake)
+        assert_mistake_caught(self.assignment, mistake, blame_once=self.blame_once)
 
     def test_every_check_catches_a_mistake(self):
         assert_every_check_catches_a_mistake(self.assignment, self.mistakes)
