@@ -16,7 +16,7 @@ class Limits:
     memory_bytes: int = 4 << 30
     output_bytes: int = 1 << 20
     startup_timeout: float = 60.0
-    total_timeout: float = 900.0
+    total_timeout: float = 300.0  # half of Gradescope's default limit of 10 minutes
     sandbox: str = "auto"  # "auto": the strongest available; "strict": fail without it; "off"
     hide: tuple = ()  # folders the worker must not see (the submissions, the grader's output)
 
