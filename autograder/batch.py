@@ -22,6 +22,7 @@ from pathlib import Path
 from autograder import report
 from autograder.grade import failed_result
 from autograder.limits import Limits
+from autograder.report import spreadsheet_safe
 
 GRADER_MARGIN = 60  # seconds a grader process may take beyond its grading's time limit
 
@@ -106,11 +107,6 @@ def find_submissions(folder: Path, assignment: str, reserved=()) -> Found:
     return found
 
 
-def cell(value: str) -> str:
-    """A gradebook cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def grade_one(student: str, notebook: Path, assignment: str, limits: Limits, out_dir: Path,
               hide: list[str], jobs: int) -> dict | None:
     """Grade one submission in its own grader process (`python -m autograder grade`).
@@ -184,19 +180,20 @@ def check_names(results: dict[str, dict]) -> list[str]:
     return names
 
 
-def write_gradebook(results: dict[str, dict], path: Path) -> None:
-    """The CSV gradebook: student, score, max_score, then one column per check."""
+def write_gradebook(results: dict[str, dict], path: Path, hand_points: float = 0.0) -> None:
+    """The CSV gradebook: student, score, max_score, one column per check, and the points still
+    to be graded by hand (the written answers)."""
     names = check_names(results)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", *map(cell, names)])
+        writer.writerow(["student", "score", "max_score", *map(spreadsheet_safe, names), "to_grade_by_hand"])
         for student in sorted(results):
             r = results[student]
             by_name = {t["name"]: t["score"] for t in r["tests"]}
             max_score = r.get("extra_data", {}).get("max_score", sum(t["max_score"] for t in r["tests"]))
-            writer.writerow([cell(student), f"{r['score']:g}", f"{max_score:g}",
-                             *[f"{by_name[c]:g}" if c in by_name else "" for c in names]])
+            writer.writerow([spreadsheet_safe(student), f"{r['score']:g}", f"{max_score:g}",
+                             *[f"{by_name[c]:g}" if c in by_name else "" for c in names], f"{hand_points:g}"])
 
 
 def pass_rates(results: dict[str, dict]) -> dict[str, float]:

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.limits import Limits, add_flags
+from autograder.limits import Limits, add_flags, positive
 
 
 def _known(assignment: str) -> bool:
@@ -71,7 +71,7 @@ def cmd_grade(args) -> int:
 def cmd_grade_batch(args) -> int:
     from tqdm import tqdm
 
-    from autograder import batch
+    from autograder import batch, classreport, written
     from autograder.sandbox import best_level
 
     folder = Path(args.dir)
@@ -95,11 +95,17 @@ def cmd_grade_batch(args) -> int:
               disable=args.quiet) as bar:
         results = batch.grade_all(found, args.assignment, limits, out_dir,
                                   hide=[str(folder.resolve()), str(out_dir)], jobs=args.jobs, progress=bar.update)
-    batch.write_gradebook(results, csv_path)
+    hand = written.write(found.submissions, args.assignment, out_dir)
+    batch.write_gradebook(results, csv_path, hand_points=hand)
+    rates = batch.pass_rates(results)
+    classreport.write(results, rates, args.assignment, out_dir / "report.html", hand_points=hand)
     if not args.quiet:
         print(f"\nGraded {len(results)} submissions of {args.assignment}; gradebook: {csv_path}")
+        print(f"Class report: {out_dir / 'report.html'}")
+        if hand:
+            print(f"Written answers ({hand:g} points per student, graded by hand): {out_dir / 'written.html'}")
         print("Pass rate of each check across the class:")
-        for name, rate in batch.pass_rates(results).items():
+        for name, rate in rates.items():
             print(f"  {rate:6.1%}  {name}")
     return 0
 
@@ -109,7 +115,7 @@ def cmd_gradescope(args) -> int:
 
     if not _known(args.assignment):
         return 2
-    out = build(args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"))
+    out = build(args.assignment, Path(args.out or f"{args.assignment}-autograder.zip"), args.total_timeout)
     print(f"wrote {out}")
     return 0
 
@@ -144,6 +150,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
     p.add_argument("assignment")
     p.add_argument("--out", help="zip path (default: <assignment>-autograder.zip)")
+    p.add_argument("--total-timeout", type=positive(float), default=Limits.total_timeout,
+                   help="seconds one grading may take; keep it under the assignment's autograder timeout "
+                        f"set on Gradescope (default {Limits.total_timeout:g})")
     p.set_defaults(func=cmd_gradescope)
 
     args = parser.parse_args(argv)

@@ -57,3 +57,18 @@ class LinearGaussianVAE(nn.Module):
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
         return self.decode(mu + torch.exp(0.5 * logvar) * eps), mu, logvar
+
+
+class WeightedSquaredError(nn.Module):
+    """A loss to hand to a training loop: loss(x_hat, x) is the mean over every entry of
+    w * (x_hat - x) ** 2, a 0-d tensor, with one weight per column, w (d,) in [0.5, 1.5) set by
+    `seed` (the buffer `weight`). It differs from a plain mean squared error on purpose, so that
+    a loop that ignores the loss it is given shows it."""
+
+    def __init__(self, d: int, seed: int = 0):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)  # leaves torch's global generator alone
+        self.register_buffer("weight", 0.5 + torch.rand(d, generator=generator))
+
+    def forward(self, x_hat, x):
+        return (self.weight * (x_hat - x) ** 2).mean()

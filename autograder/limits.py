@@ -38,7 +38,7 @@ class Limits:
         return argv
 
 
-def _positive(kind):
+def positive(kind):
     """An argparse type: a finite number above 0 of `kind` (float or int)."""
     def parse(text: str):
         try:
@@ -53,11 +53,11 @@ def _positive(kind):
 
 # (flag, Limits field, argparse type, bit shift from the flag's unit to the field's, help)
 _FLAGS = [
-    ("--call-timeout", "call_timeout", _positive(float), 0, "seconds one call of the learner's code may take"),
-    ("--cell-timeout", "cell_timeout", _positive(float), 0, "seconds one notebook cell may take"),
-    ("--memory-mb", "memory_bytes", _positive(int), 20, "memory cap of the worker in MiB"),
-    ("--output-kb", "output_bytes", _positive(int), 10, "output of the learner's code kept, in KiB"),
-    ("--total-timeout", "total_timeout", _positive(float), 0,
+    ("--call-timeout", "call_timeout", positive(float), 0, "seconds one call of the learner's code may take"),
+    ("--cell-timeout", "cell_timeout", positive(float), 0, "seconds one notebook cell may take"),
+    ("--memory-mb", "memory_bytes", positive(int), 20, "memory cap of the worker in MiB"),
+    ("--output-kb", "output_bytes", positive(int), 10, "output of the learner's code kept, in KiB"),
+    ("--total-timeout", "total_timeout", positive(float), 0,
      "seconds for a whole grading; its result comes back within this"),
     ("--sandbox", "sandbox", None, 0, "auto: strongest available (own uid and namespaces as root); "
                                       "strict: fail without it; off: plain subprocess"),

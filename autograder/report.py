@@ -23,6 +23,11 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def points(x: float) -> str:
     return f"{x:g} point" + ("" if x == 1 else "s")
 

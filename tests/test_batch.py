@@ -1,6 +1,7 @@
 """grade-batch: nbgrader's submitted/ layout and a flat folder, gradebook, feedback, pass rates."""
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import pytest
 
 from autograder.batch import find_submissions
+from tests.browser import Reader, need_chromium, problems
 from tests.helpers import ROOT
 
 DEMO = ROOT / "tests" / "demo"
@@ -43,11 +45,20 @@ def test_batch_layouts(tmp_path, layout):
     stdout, rows = batch(folder, tmp_path / "out", "--jobs", "2")
     scores = {r["student"]: float(r["score"]) for r in rows}
     assert scores == {"alice": 6.0, "bob": 0.0, "carol": 0.0}
-    assert len(rows[0]) == 3 + 5, "one column per check"
+    assert len(rows[0]) == 3 + 5 + 1, "one column per check, and the points graded by hand"
+    assert {r["to_grade_by_hand"] for r in rows} == {"1"}
     for student in scores:
         assert (tmp_path / "out" / student / "results.json").exists()
         assert (tmp_path / "out" / student / "feedback.txt").read_text().startswith("a00_demo:")
     assert "Pass rate of each check" in stdout and "33.3%" in stdout
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 3 and "carol" in report and "http" not in report
+    with open(tmp_path / "out" / "written.csv") as f:
+        answers = {r["student"]: r for r in csv.DictReader(f)}
+    assert set(answers) == {"alice", "bob", "carol"} and answers["alice"]["score"] == ""
+    assert "broadcasts" in answers["alice"]["answer"] and answers["bob"]["answer"] == "YOUR ANSWER HERE"
+    written = (tmp_path / "out" / "written.html").read_text()
+    assert "q_broadcast" in written and "(no answer)" in written  # carol's notebook cannot be read
 
 
 def put(folder, rel, source=SOLUTION):
@@ -114,3 +125,24 @@ def test_a_stale_error_is_removed_when_a_regrade_succeeds(tmp_path):
     stale.write_text("grading took longer than 10 s\n")
     _, rows = batch(folder, tmp_path / "out")
     assert float(rows[0]["score"]) == 6.0 and not stale.exists()
+
+
+def test_the_class_report_reads_well_in_a_browser(tmp_path):
+    """report.html and written.html open offline in Chromium, with every figure drawn, and the
+    report lists the submission that timed out."""
+    need_chromium()
+    folder = tmp_path / "submitted"
+    put(folder, "alice.ipynb")
+    put(folder, "bob.ipynb", RELEASE)
+    looping = json.loads(SOLUTION.read_text())
+    for cell in looping["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "add":
+            cell["source"] = "def add(a, b):\n    while True:\n        pass"
+    (folder / "mallory.ipynb").write_text(json.dumps(looping))
+    batch(folder, tmp_path / "out", "--jobs", "2")
+    with Reader(tmp_path / "out", screenshots=tmp_path / "shots") as reader:
+        for page in ("report.html", "written.html"):
+            seen = reader.look(page)
+            assert not problems(seen), f"{page}: {problems(seen)}"
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "mallory" in report and "timed out" in report

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import release
+from tests.browser import Reader, need_chromium, problems
 from tests.helpers import ROOT, solution_path
 
 JB = str(Path(sys.executable).parent / "jupyter-book")
@@ -92,6 +93,34 @@ def test_the_body_check_finds_a_printed_answer(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(f"<pre><span>{html.escape(line[:10])}</span>{html.escape(line[10:])}</pre>")
     assert line in page_text(page)
+
+
+@pytest.fixture(scope="module")
+def reader(built_book):
+    """Headless Chromium on the built site, network blocked; screenshots in _build/screenshots."""
+    need_chromium()
+    with Reader(built_book, screenshots=ROOT / "_build" / "screenshots") as r:
+        yield r
+
+
+@pytest.mark.parametrize("page", pages())
+def test_every_page_reads_well_offline_in_a_browser(reader, page):
+    seen = reader.look(f"{page}.html")
+    assert not problems(seen), f"{page}: {problems(seen)}"
+    if page == "book/03_vae":
+        assert seen["formulas"] > 20, "the VAE chapter is mostly formulas"
+
+
+def test_the_browser_check_catches_a_remote_script(reader, built_book):
+    """A page made to load a remote script fails the check above."""
+    probe = built_book / "book" / "remote_probe.html"
+    original = (built_book / "book" / "03_vae.html").read_text()
+    probe.write_text(original.replace("</head>", '<script src="https://cdn.example.org/tex.js"></script></head>'))
+    try:
+        seen = reader.look("book/remote_probe.html")
+    finally:
+        probe.unlink()
+    assert seen["left the machine"] == ["https://cdn.example.org/tex.js"], seen
 
 
 def test_a_page_with_a_failing_cell_fails_the_build(tmp_path):

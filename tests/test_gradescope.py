@@ -85,3 +85,11 @@ def test_setup_script_refuses_another_python_with_a_plain_message(tmp_path):
     proc = subprocess.run(["bash", str(root / "setup.sh")], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "pinned for Python 3.11" in proc.stderr and "Python 3.10.12" in proc.stderr
+
+
+def test_bundle_keeps_each_grading_under_the_time_limit_it_was_built_with(tmp_path):
+    for seconds, flag in [(None, "--total-timeout 300"), (500.0, "--total-timeout 500")]:
+        zip_path = build("a01_word2vec", tmp_path / "bundle.zip", *([seconds] if seconds else []))
+        with zipfile.ZipFile(zip_path) as z:
+            assert flag in z.read("run_autograder").decode()
+            assert not any("latentlab/reference" in n for n in z.namelist()), "reference answers are never shipped"
