@@ -42,6 +42,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf _build .cache/jupyter

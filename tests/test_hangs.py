@@ -21,6 +21,7 @@ from autograder.limits import Limits
 from tests.helpers import MODES, ROOT, by_exercise, checks_module, namespace, score, solution_path
 
 ASSIGNMENTS = release.assignments(ROOT)
+pytestmark = pytest.mark.slow  # sealed gradings with time-outs: part of the full suite
 DEMO = ROOT / "tests" / "demo"
 HANG = dict(call_timeout=5, cell_timeout=10, total_timeout=240)
 BODIES = {"loop": "while True:\n    pass", "sleep": "import time\ntime.sleep(3600)",
