@@ -17,11 +17,11 @@ singular values computed here, never the learner's PCA.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA as SklearnPCA
 from sklearn.neighbors import NearestNeighbors
 
@@ -93,6 +93,22 @@ def _near(got, want, rtol: float = 1e-6) -> bool:
     return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=1e-12))
 
 
+def _expect_rows(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8, hints=()) -> None:
+    """expect_close for matrices (m, d), reporting only the row that differs most, so that the
+    message stays short; `hints` are evaluated on the whole matrices."""
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if g.shape != w.shape or g.ndim != 2:
+        expect_close(g, w, prop, rtol=rtol, atol=atol, hints=hints)
+        return
+    excess = np.nan_to_num(np.abs(g - w) - (atol + rtol * np.abs(w)), nan=np.inf)  # > 0: too far
+    if not (excess > 0).any():
+        return
+    i = int(np.argmax(excess.max(axis=1)))
+    whole = [(lambda gi, wi, symptom=symptom: symptom(g, w), text) for symptom, text in hints]
+    expect_close(g[i], w[i], f"{prop}, row {i} of {len(g)} (the row that differs most)", rtol=rtol,
+                 atol=atol, hints=whole)
+
+
 def _errors_fail(prop: str):
     """Make an exception from the learner's code fail the check by an assertion naming `prop` (a
     time-out, a crash or an unfinished exercise is reported as it is)."""
@@ -105,6 +121,15 @@ def _errors_fail(prop: str):
         return run
 
     return mark
+
+
+def _slip_hints(slips, rtol: float = 1e-6):
+    """Hints for slips given as (the value that slip gives, what to say): a hint holds when the
+    learner's value is that slip's, and no other slip gives the same value."""
+    def holds(got, value):
+        return _near(got, value, rtol) and sum(_near(value, other, rtol) for other, _ in slips) == 1
+
+    return [(lambda g, w, v=value: holds(g, v), text) for value, text in slips]
 
 
 # PCA
@@ -122,10 +147,14 @@ def _fitted_pca(student, latent_dim: int, x: np.ndarray):
     return pca, mean, components
 
 
-def _projection(rows: np.ndarray) -> np.ndarray:
-    """The orthogonal projection (d, d) onto the span of `rows` (k, d): basis and signs drop out."""
-    q, _ = np.linalg.qr(np.asarray(rows, dtype=np.float64).T)  # (d, k) orthonormal columns
-    return q @ q.T
+def _cosines(rows: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The cosines of the principal angles between the spans of `rows` (k, d) and `other` (k, d),
+    largest first: all 1 when the spans are the same, whatever their bases (scipy)."""
+    return np.sort(np.cos(subspace_angles(np.asarray(rows, dtype=np.float64).T, np.asarray(other).T)))[::-1]
+
+
+def _same_span(rows: np.ndarray, other: np.ndarray) -> bool:
+    return bool(np.allclose(_cosines(rows, other), 1.0, atol=1e-6))
 
 
 @graded("PCA", points=1)
@@ -152,23 +181,23 @@ def test_pca_subspace_matches_sklearn(student):
     for latent_dim in (1, 3):
         _, mean, components = _fitted_pca(student, latent_dim, x)
         oracle = SklearnPCA(latent_dim, svd_solver="full").fit(x)
-        expect_close(mean, oracle.mean_, f"PCA({latent_dim}).mean after fit(x): the mean of the rows "
-                     "of x", atol=1e-8, hints=[
+        expect_close(mean, oracle.mean_, f"PCA({latent_dim}).mean after fit(x) for x (40, 6): the mean "
+                     "of the rows of x", atol=1e-8, hints=[
                          (lambda g, w: np.allclose(g, 0), "Your mean is 0: the data must be centred "
                           "on its own mean before the principal directions are found.")])
-        gram = components @ components.T
-        expect_close(gram, np.eye(latent_dim), f"PCA({latent_dim}).components: orthonormal rows "
-                     "(components @ components.T, the identity)", atol=1e-6)
-        expect_close(_projection(components), _projection(oracle.components_),
-                     f"the subspace spanned by PCA({latent_dim}).components, compared as projection "
-                     "matrices (so signs and the choice of basis do not matter), against "
-                     "scikit-learn's principal subspace", atol=1e-6, hints=[
-                         (lambda g, w, k=latent_dim: _near(g, _projection(raw_vt[:k])),
+        expect_close(components @ components.T, np.eye(latent_dim), f"PCA({latent_dim}).components "
+                     "after fit(x) for x (40, 6): orthonormal rows (components @ components.T is the "
+                     "identity)", atol=1e-6)
+        expect_close(_cosines(components, oracle.components_), np.ones(latent_dim),
+                     f"PCA({latent_dim}).components after fit(x) for x (40, 6): the cosines of the "
+                     "principal angles between the subspace they span and scikit-learn's (1 for the "
+                     "same subspace, whatever the signs and the basis)", atol=1e-6, hints=[
+                         (lambda g, w, k=latent_dim, c=components: _same_span(c, raw_vt[:k]),
                           "Yours is the principal subspace of x without centring: the directions "
                           "should be found on x minus its mean."),
-                         (lambda g, w, k=latent_dim: _near(g, _projection(vt[:, :k].T)),
+                         (lambda g, w, k=latent_dim, c=components: _same_span(c, vt[:, :k].T),
                           "Yours is spanned by columns of Vt; the principal directions are its rows."),
-                         (lambda g, w, k=latent_dim: _near(g, _projection(vt[-k:])),
+                         (lambda g, w, k=latent_dim, c=components: _same_span(c, vt[-k:]),
                           "Yours spans the directions of least variance: the most variance comes first.")])
 
 
@@ -182,7 +211,7 @@ def test_pca_reconstruction_matches_sklearn(student):
     x_hat = expect_array(pca.call("decode", z), "PCA(2).decode(z) for z (20, 2)", shape=(20, 6))
     oracle = SklearnPCA(2, svd_solver="full").fit(x_fit)
     want = oracle.inverse_transform(oracle.transform(x_new))
-    expect_close(x_hat, want, "decode(encode(x)) for 20 points not used to fit: scikit-learn's "
+    _expect_rows(x_hat, want, "decode(encode(x)) for 20 points not used to fit: scikit-learn's "
                  "reconstruction inverse_transform(transform(x))", atol=1e-8, hints=[
                      (lambda g, w: _near(g + oracle.mean_, w), "Yours is off by the mean: decode "
                       "should return a point of the data space, around `mean`."),
@@ -200,12 +229,14 @@ def test_pca_decoder_inverts_encoder_on_planar_data(student):
     pca, _, _ = _fitted_pca(student, 2, x)
     x_hat = expect_array(pca.call("decode", pca.call("encode", x)),
                          "PCA(2).decode(PCA(2).encode(x)) for x (30, 5)", shape=(30, 5))
-    expect_close(x_hat, x, "30 points on a 2-D plane that misses the origin, reconstructed by "
-                 "PCA(2) fitted on them: the points themselves", atol=1e-8)
+    _expect_rows(x_hat, x, "30 points on a 2-D plane that misses the origin, reconstructed by "
+                 "PCA(2) fitted on them: the points themselves", atol=1e-8, hints=[
+                     (lambda g, w: _near(g - g.mean(axis=0), w - w.mean(axis=0)), "Yours is off by a "
+                      "constant: is the mean added back in decode?")])
     z = rng.normal(size=(7, 2))
     back = expect_array(pca.call("encode", pca.call("decode", z)),
                         "PCA(2).encode(PCA(2).decode(z)) for z (7, 2)", shape=(7, 2))
-    expect_close(back, z, "encode(decode(z)) for 7 codes: z itself (encode undoes decode)", atol=1e-8)
+    _expect_rows(back, z, "encode(decode(z)) for 7 codes: z itself (encode undoes decode)", atol=1e-8)
 
 
 @graded("PCA", points=1, hidden=True)
@@ -250,21 +281,23 @@ def _curve_hints(s, n: int, d: int):
     """Symptoms of the likely slips in pca_error_curve, each tied to the numbers it produces."""
     s = np.asarray(s, dtype=np.float64)
     tail = np.append(np.cumsum((s**2)[::-1])[::-1], 0.0)  # sum of s_j^2 for j >= k
-    return [
-        (lambda g, w: _near(g, w * d), f"Yours is {d} (d) times too large: the error is a mean over "
-         "all n * d entries."),
-        (lambda g, w: _near(g, w * n / (n - 1)) or _near(g, w * n * d / (n - 1)),
-         "Yours divides by n - 1, a variance's convention; the error is a mean over the n * d entries."),
-        (lambda g, w: _near(g, w / w[0]), "Yours is a fraction of errors[0]; the contract asks for "
-         "the mean squared error itself."),
-        (lambda g, w: _near(g, np.append(np.cumsum(s[::-1])[::-1], 0.0) / (n * d)),
-         "Yours sums singular values; squared errors add up squared singular values."),
-        (lambda g, w: g[0] < g[-1], "Yours grows with latent_dim: it adds up what PCA keeps, not "
-         "what it leaves out."),
-        (lambda g, w: _near(g[:-1], tail[1:] / (n * d)) or _near(g[1:], tail[:-1] / (n * d)),
-         "Yours is shifted by one latent_dim: with k components PCA keeps exactly the first k "
-         "directions."),
-    ]
+    want = tail / (n * d)
+    return _slip_hints([
+        (want * d, f"Yours is {d} (d) times too large: the error is a mean over all n * d entries."),
+        (want * n / (n - 1), "Yours divides by n - 1, a variance's convention; the error is a mean "
+         "over the n * d entries."),
+        (want * n * d / (n - 1), "Yours divides by n - 1, a variance's convention, and not by d; the "
+         "error is a mean over the n * d entries."),
+        (want / want[0], "Yours is a fraction of errors[0]; the contract asks for the mean squared "
+         "error itself."),
+        (np.append(np.cumsum(s[::-1])[::-1], 0.0) / (n * d), "Yours sums singular values; squared "
+         "errors add up squared singular values."),
+        (np.append(want[1:], 0.0), "Yours is shifted by one latent_dim: with k components PCA keeps "
+         "exactly the first k directions."),
+        (np.append(0.0, want[:-1]), "Yours is shifted by one latent_dim: with k components PCA keeps "
+         "exactly the first k directions."),
+    ]) + [(lambda g, w: g[0] < g[-1], "Yours grows with latent_dim: it adds up what PCA keeps, not "
+           "what it leaves out.")]
 
 
 @graded("pca_error_curve", points=1)
@@ -371,7 +404,7 @@ def test_forward_goes_through_the_bottleneck(student):
         raise AssertionError("encode(x) for 8 different inputs x: expected codes that depend on x "
                              "(even random initial weights map different inputs apart), got the same "
                              f"code {show(z[0])} for all 8")
-    expect_close(x_hat, via_code, "forward(x) for x (8, 10): decode(encode(x)), everything the model "
+    _expect_rows(x_hat, via_code, "forward(x) for x (8, 10): decode(encode(x)), everything the model "
                  "knows about x passing through the 2-number code", atol=1e-5, hints=[
                      (lambda g, w: True, "A path from x to x_hat skips the bottleneck.")])
 
@@ -464,7 +497,7 @@ def test_gradients_flow_from_x_hat_back_to_x(student):
                              "torch.no_grad() inside the model)")
     grad = expect_array(grads[0], "the gradient of forward(x).sum() with respect to x", shape=(4, 6))
     want = np.tile((w_e @ w_d).sum(axis=1), (4, 1))  # d/dx of sum(x @ w_e @ w_d + c)
-    expect_close(grad, want, "the gradient of forward(x).sum() for the linear Autoencoder([6, 2]): "
+    _expect_rows(grad, want, "the gradient of forward(x).sum() for the linear Autoencoder([6, 2]): "
                  "the row sums of the encoder-decoder matrix, for every row of x", atol=1e-4)
 
 
@@ -472,20 +505,20 @@ def test_gradients_flow_from_x_hat_back_to_x(student):
 
 
 def _loss_hints(x_hat: np.ndarray, x: np.ndarray):
-    """Symptoms of the likely slips in a mean squared error over every entry of x (n, ...)."""
+    """Symptoms of the likely slips in a mean squared error over every entry of x (n, ...): a hint
+    holds when the value is that of one slip and of no other."""
     err = np.asarray(x_hat, dtype=np.float64) - x
-    n, size = len(x), x.size
-    return [
-        (lambda g, w: _near(g, w * size, 1e-5), f"That is {size} times too large, the number of "
-         "entries: a sum instead of a mean?"),
-        (lambda g, w: _near(g, w * size / n, 1e-5), f"That is {size // n} times too large, the "
-         "entries per row: a mean over the rows of per-row sums?"),
-        (lambda g, w: _near(g, w * n, 1e-5), f"That is {n} times too large, the number of rows: a "
-         "sum over the rows?"),
-        (lambda g, w: _near(g, np.sqrt(w), 1e-5), "That is the square root of the mean squared "
-         "error (a root mean square)."),
-        (lambda g, w: _near(g, np.abs(err).mean(), 1e-5), "That is the mean absolute error."),
+    mse, n, size = float(np.mean(err**2)), len(x), x.size
+    slips = [
+        (mse * size, f"That is {size} times too large, the number of entries: a sum instead of a mean?"),
+        (mse * size / n, f"That is {size // n} times too large, the entries per row: a mean over the "
+         "rows of per-row sums?"),
+        (mse * n, f"That is {n} times too large, the number of rows: a sum over the rows?"),
+        (np.sqrt(mse), "That is the square root of the mean squared error (a root mean square)."),
+        (float(np.mean(np.abs(err))), "That is the mean absolute error."),
     ]
+    return [(lambda g, w, v=value: _near(g, v, 1e-5) and sum(_near(v, u, 1e-5) for u, _ in slips) == 1,
+             text) for value, text in slips]
 
 
 @graded("reconstruction_loss", points=1)
@@ -536,8 +569,12 @@ def test_loss_gradient_reaches_x_hat(student):
     if grads[0] is None:
         raise AssertionError(f"{prop}: expected 2 (x_hat - x) / 21, got no gradient at all. {left}")
     grad = expect_array(grads[0], prop, shape=(7, 3))
-    expect_close(grad, 2 * (x_hat - x) / x.size, f"{prop}: 2 (x_hat - x) / 21, 21 being the number "
-                 "of entries", atol=1e-6)
+    want = 2 * (x_hat - x) / x.size
+    _expect_rows(grad, want, f"{prop}: 2 (x_hat - x) / 21, 21 being the number of entries", atol=1e-6,
+                 hints=[(lambda g, w, k=k: _near(g, k * w, 1e-4), text) for k, text in (
+                     (21, "That is 21 times too large, the number of entries: a sum instead of a mean?"),
+                     (3, "That is 3 times too large, the entries per row: a mean over the rows of per-row sums?"),
+                     (7, "That is 7 times too large, the number of rows: a sum over the rows?"))])
 
 
 @graded("reconstruction_loss", points=1, hidden=True)
@@ -556,18 +593,16 @@ def test_loss_of_any_shape_and_dtype(student):
 # train_autoencoder: the grader's model and loss, made on the learner's side, and a replay here
 
 
-@dataclass(frozen=True)
 class _Run:
-    """One training run of the grader's linear autoencoder: its data, its settings, its start."""
+    """One training run of the grader's linear autoencoder: its data (n, d) float32, the fixture's
+    weights before training ({name: array}), the fixture loss's per-column weights (d,), the
+    arguments of train_autoencoder, and what torch's global generator was seeded with just before
+    training (a plain class: the grader loads this module without registering it)."""
 
-    x: np.ndarray  # (n, d) float32
-    start: dict  # the fixture's state_dict before training, {name: array}
-    weight: np.ndarray  # (d,) the fixture loss's per-column weights
-    num_epochs: int
-    lr: float
-    batch_size: int
-    seed: int
-    global_seed: int  # what torch's global generator was seeded with just before training
+    def __init__(self, x, start, weight, num_epochs, lr, batch_size, seed, global_seed):
+        self.x, self.start, self.weight = x, start, weight
+        self.num_epochs, self.lr, self.batch_size, self.seed = num_epochs, lr, batch_size, seed
+        self.global_seed = global_seed
 
     def settings(self) -> str:
         n, d = self.x.shape
@@ -806,7 +841,9 @@ def test_different_seeds_give_different_orders(student):
         raise AssertionError(
             "train_autoencoder(model, x (40, 8), batch_size=16, ...) with seed=1 and with seed=2, "
             "from the same initial weights: expected different batch orders, so different "
-            f"histories, got {show(histories[0], 6)} twice. Is the generator seeded with `seed`?")
+            f"histories, got {show(histories[0], 6)} twice: the order of the rows made no "
+            "difference. Is the order drawn from a generator seeded with `seed`, and is each step "
+            "taken on its own minibatch?")
 
 
 @graded("train_autoencoder", points=2, hidden=True, timeout=30)
@@ -832,15 +869,15 @@ def _agreement_hints(z: np.ndarray, y: np.ndarray, k: int):
     """Symptoms of the likely slips, each as the number it would give."""
     _, with_self = NearestNeighbors(n_neighbors=k).fit(z).kneighbors(z)  # (n, k), self first
     _, idx = NearestNeighbors(n_neighbors=k).fit(z).kneighbors()
-    return [
-        (lambda g, w: np.isclose(g, (y[with_self] == y[:, None]).mean()), "That is the agreement "
-         "with each point counted among its own neighbours: a point is never its own neighbour."),
-        (lambda g, w: k > 1 and np.isclose(g, (y[idx[:, :1]] == y[:, None]).mean()),
-         f"That is the agreement of the single nearest neighbour; with k={k} each point has {k}."),
-        (lambda g, w: k > 1 and np.isclose(g, (y[idx] == y[:, None]).any(axis=1).mean()),
-         "That is the share of points with at least one neighbour of their label; the contract "
-         "asks for the fraction of the k neighbours, averaged."),
-    ]
+    slips = [((y[with_self] == y[:, None]).mean(), "That is the agreement with each point counted "
+              "among its own neighbours: a point is never its own neighbour.")]
+    if k > 1:
+        slips += [((y[idx[:, :1]] == y[:, None]).mean(), "That is the agreement of the single "
+                   f"nearest neighbour; with k={k} each point has {k}."),
+                  ((y[idx] == y[:, None]).any(axis=1).mean(), "That is the share of points with at "
+                   "least one neighbour of their label; the contract asks for the fraction of the k "
+                   "neighbours, averaged.")]
+    return _slip_hints(slips, rtol=1e-9)
 
 
 @graded("neighbour_label_agreement", points=1)

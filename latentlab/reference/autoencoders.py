@@ -1,5 +1,6 @@
-"""Reference versions of assignment a02_autoencoders: PCA by the SVD, an MLP autoencoder, its
-loss, its seeded training loop, and latent nearest-neighbour label agreement.
+"""Reference versions of assignment a02_autoencoders: PCA by the SVD, PCA's error curve from its
+singular values, an MLP autoencoder, its loss, its seeded training loop, and latent
+nearest-neighbour label agreement.
 
 Images are flattened digits `x` (n, 64) with pixel values in [0, 1]; every error is the mean
 squared error per pixel.
@@ -38,6 +39,14 @@ class PCA:
         return np.asarray(z, dtype=np.float64) @ self.components + self.mean
 
 
+def pca_error_curve(singular_values, n, d):
+    """PCA's mean squared error per entry on its own training data x (n, d), for latent_dim = 0..r,
+    from the singular values (r,) of the centred x alone: a float64 array (r + 1,)."""
+    s2 = np.asarray(singular_values, dtype=np.float64) ** 2  # (r,)
+    tail = np.append(np.cumsum(s2[::-1])[::-1], 0.0)  # (r + 1,): what latent_dim = k leaves out
+    return tail / (n * d)
+
+
 class Autoencoder(nn.Module):
     """Encoder of widths `sizes` = [d, ..., latent_dim], decoder the mirror: x (n, d) -> x_hat (n, d)."""
 
@@ -66,11 +75,12 @@ def reconstruction_loss(x_hat, x):
     return torch.nn.functional.mse_loss(x_hat, x)
 
 
-def train_autoencoder(model, x, num_epochs=10, lr=1e-3, batch_size=64, seed=0, *, on_epoch=None,
-                      progress=False):
-    """Adam on the per-pixel MSE over minibatches of x (n, d) shuffled by a generator seeded
-    with `seed`; returns the mean minibatch loss of each epoch. `on_epoch(model)` runs after
-    each epoch (the pages record held-out errors with it)."""
+def train_autoencoder(model, x, num_epochs=10, lr=1e-3, batch_size=64, seed=0, *, loss_fn=None,
+                      on_epoch=None, progress=False):
+    """Adam on `loss_fn` (by default the per-pixel MSE) over minibatches of x (n, d) shuffled by a
+    generator seeded with `seed`; returns the mean minibatch loss of each epoch. `on_epoch(model)`
+    runs after each epoch (the pages record held-out errors with it)."""
+    loss_fn = reconstruction_loss if loss_fn is None else loss_fn
     x = torch.as_tensor(np.asarray(x, dtype=np.float32))
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -79,7 +89,7 @@ def train_autoencoder(model, x, num_epochs=10, lr=1e-3, batch_size=64, seed=0, *
     for _ in progress_bar(epochs, desc=f"training latent_dim={model.latent_dim}") if progress else epochs:
         losses = []
         for idx in torch.randperm(len(x), generator=generator).split(batch_size):
-            loss = reconstruction_loss(model(x[idx]), x[idx])
+            loss = loss_fn(model(x[idx]), x[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
