@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +55,15 @@ def load_checks(assignment: str):
     import importlib.util
 
     path = checks_file(assignment)
-    spec = importlib.util.spec_from_file_location(f"_loaded_checks_{assignment}", path)
+    name = f"_loaded_checks_{assignment}"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[name] = module  # as an import does: dataclasses and pickling look the module up here
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
     return module
 
 

@@ -45,9 +45,9 @@ def looped(solution: Path, which: int, out: Path) -> Path:
     return out
 
 
-def grade(notebook: Path, assignment: str, limits: list[str], grader: Path) -> tuple[float, float, float]:
-    """(seconds, score, max score) of one sealed grading by the grader in `grader`."""
-    out = notebook.with_suffix(".json")
+def grade(notebook: Path, assignment: str, limits: list[str], grader: Path, out: Path) -> tuple[float, float, float]:
+    """(seconds, score, max score) of one sealed grading by the grader in `grader`, its
+    results written to `out`."""
     env = dict(os.environ, PYTHONPATH=str(grader), HF_HUB_OFFLINE="1")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(notebook), "--assignment", assignment,
@@ -80,7 +80,7 @@ def main() -> None:
                      ("loop in the first function", looped(solution, 0, Path(tmp) / "first.ipynb")),
                      ("loop in the last function", looped(solution, n - 1, Path(tmp) / "last.ipynb"))]
             for name, notebook in cases:
-                seconds, got, total = grade(notebook, assignment, limits, args.grader)
+                seconds, got, total = grade(notebook, assignment, limits, args.grader, Path(tmp) / "results.json")
                 print(f"{assignment:<18} {name:<26} {seconds:8.1f} {got:>5g} of {total:<4g}", flush=True)
 
 
