@@ -81,7 +81,7 @@ def train_autoencoder(model, x, num_epochs=10, lr=1e-3, batch_size=64, seed=0, *
     generator seeded with `seed`; returns the mean minibatch loss of each epoch. `on_epoch(model)`
     runs after each epoch (the pages record held-out errors with it)."""
     loss_fn = reconstruction_loss if loss_fn is None else loss_fn
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    x = torch.tensor(np.array(x, dtype=np.float32))  # a copy: the cached digits are read-only
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
