@@ -1,6 +1,6 @@
-"""Reference versions of assignment a03_vae: the reparameterisation trick, the Gaussian KL, the
-negative ELBO with beta, a VAE, its training loop, prior samples and active units; and the
-evaluation the book's pages report.
+"""Reference versions of assignment a03_vae: the reparameterisation trick, the Gaussian KL (to any
+diagonal Gaussian prior) and its Monte Carlo estimate, the negative ELBO with beta, a VAE, its
+training loop, prior samples and active units; and the evaluation the book's pages report.
 
 Everything works on flattened images `x` (n, input_dim) with pixel values in [0, 1] and a
 Bernoulli decoder whose output `x_hat` holds per-pixel probabilities.
@@ -26,9 +26,22 @@ def reparameterize(mu, logvar, generator=None):
         mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator, dtype=mu.dtype))
 
 
-def gaussian_kl(mu, logvar):
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per example and dimension: (batch, latent_dim)."""
-    return kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(torch.zeros_like(mu), torch.ones_like(mu)))
+def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):
+    """KL(N(mu, exp(logvar)) || N(prior_mu, exp(prior_logvar))) per example and dimension:
+    (batch, latent_dim); the prior's parameters broadcast against mu (default N(0, 1))."""
+    prior_mu = torch.as_tensor(prior_mu, dtype=mu.dtype).expand_as(mu)
+    prior_logvar = torch.as_tensor(prior_logvar, dtype=mu.dtype).expand_as(mu)
+    return kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(prior_mu, torch.exp(0.5 * prior_logvar)))
+
+
+def monte_carlo_kl(mu, logvar, eps, prior_mu=0.0, prior_logvar=0.0):
+    """The Monte Carlo estimate of gaussian_kl from the samples z_s = mu + sigma * eps[s] of q, eps
+    (num_samples, batch, latent_dim): the mean of log q(z_s) - log p(z_s), (batch, latent_dim)."""
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    prior_mu = torch.as_tensor(prior_mu, dtype=mu.dtype)
+    p = Normal(prior_mu, torch.exp(0.5 * torch.as_tensor(prior_logvar, dtype=mu.dtype)))
+    z = q.loc + q.scale * eps  # (num_samples, batch, latent_dim)
+    return (q.log_prob(z) - p.log_prob(z)).mean(dim=0)
 
 
 def negative_elbo(x, x_hat, mu, logvar, beta=1.0):
