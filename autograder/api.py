@@ -85,12 +85,14 @@ def describe(value) -> str:
 
 
 def show(values, digits: int = 4, limit: int = 8) -> str:
-    """Numbers for a message, to `digits` significant digits: `[0.5, -1.25]` (at most `limit`)."""
+    """Numbers for a message, to `digits` significant digits: `[0.5, -1.25]` (at most `limit`
+    numbers in a row, and at most 3 rows of a matrix)."""
     a = np.asarray(values, dtype=np.float64)
     if a.ndim == 0:
         return f"{float(a):.{digits}g}"
-    items = [show(v, digits, limit) for v in a[:limit]]
-    return "[" + ", ".join(items) + (", ..." if len(a) > limit else "") + "]"
+    count = limit if a.ndim == 1 else 3
+    items = [show(v, digits, limit) for v in a[:count]]
+    return "[" + ", ".join(items) + (", ..." if len(a) > count else "") + "]"
 
 
 # validators: each returns the value in a usable form, or fails with a message

@@ -48,7 +48,9 @@ def generate(assignment: str, out_dir: Path, course: Path = ROOT) -> Path:
             raise RuntimeError(f"nbgrader could not generate {assignment}:\n{proc.stdout}\n{proc.stderr}")
         target = Path(out_dir) / assignment
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(stage / assignment, target)
+        target.mkdir(parents=True)
+        for path in (stage / assignment).glob("*.ipynb"):  # a release is its notebooks, nothing stray
+            shutil.copy(path, target / path.name)
     for path in target.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         normalise(nb)
