@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -26,3 +28,86 @@ def distance_to_real(images, reference):
     dist, _ = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(
         np.asarray(images, dtype=np.float64))  # (n, 1) Euclidean distances
     return float(np.mean(dist[:, 0] ** 2) / reference.shape[1])
+
+
+class Spread(NamedTuple):
+    """One measurement repeated over seeds: `values` (n_seeds, ...) and their mean, min and max."""
+
+    mean: float | np.ndarray
+    min: float | np.ndarray
+    max: float | np.ndarray
+    values: np.ndarray
+
+    def range(self, spec=".3g", sep=" to "):
+        """'min to max' (str), each number formatted by `spec`, or one number when both read the same."""
+        low, high = f"{self.min:{spec}}", f"{self.max:{spec}}"
+        return low if low == high else f"{low}{sep}{high}"
+
+    def between(self, spec=".3g"):
+        """'between min and max' (str), or the one number when both read the same in `spec`."""
+        low, high = f"{self.min:{spec}}", f"{self.max:{spec}}"
+        return low if low == high else f"between {low} and {high}"
+
+    def text(self, spec=".3g"):
+        """'mean (min–max)' (str), each number formatted by `spec`: a table cell."""
+        return f"{self.mean:{spec}} ({self.min:{spec}}–{self.max:{spec}})"
+
+    @property
+    def errors(self):
+        """Distances (2, ...) from the mean down to the min and up to the max: matplotlib's yerr."""
+        return np.stack([np.asarray(self.mean) - self.min, np.asarray(self.max) - self.mean])
+
+
+def spread(values):
+    """Spread of `values` (n_seeds, ...) over their first axis; 0-d results become floats."""
+    values = np.asarray(values, dtype=np.float64)
+
+    def reduce(f):
+        out = f(values, axis=0)
+        return float(out) if out.ndim == 0 else out
+
+    return Spread(reduce(np.mean), reduce(np.min), reduce(np.max), values)
+
+
+def over_seeds(fn, seeds=(0, 1, 2), desc=None):
+    """Run fn(seed) for each seed: a number or array result gives one Spread, a dict of them a
+    dict of Spreads (key by key). With `desc`, a progress bar counts the seeds."""
+    seeds = list(seeds)
+    if desc is not None:
+        from latentlab.plotting import progress
+
+        seeds = progress(seeds, desc=desc)
+    results = [fn(seed) for seed in seeds]
+    if isinstance(results[0], dict):
+        return {key: spread([result[key] for result in results]) for key in results[0]}
+    return spread(results)
+
+
+def digit_classifier(x, y):
+    """Multinomial logistic regression (scikit-learn) fitted on images x (n, d) in [0, 1], labels y (n,)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=5000).fit(np.asarray(x, dtype=np.float64), np.asarray(y))
+
+
+def classifier_scores(images, classifier):
+    """How recognisable and how varied images (n, d) are, clipped to [0, 1] first: {"confidence":
+    the classifier's mean top-class probability, "class_entropy": the entropy in nats of the
+    frequencies of its predicted classes (log 10 = 2.30 when ten classes are equally frequent)}."""
+    images = np.clip(np.asarray(images, dtype=np.float64), 0.0, 1.0)
+    proba = classifier.predict_proba(images)  # (n, n_classes)
+    freq = np.bincount(proba.argmax(axis=1), minlength=proba.shape[1]) / len(proba)  # (n_classes,)
+    freq = freq[freq > 0]
+    return {"confidence": float(proba.max(axis=1).mean()),
+            "class_entropy": float(-(freq * np.log(freq)).sum()) + 0.0}  # + 0.0: never "-0.00"
+
+
+def in_how_many(flags):
+    """How many of the seeds' booleans `flags` hold, as a phrase: 'in every seed', 'in no seed'
+    or 'in 2 of 3 seeds'."""
+    flags = [bool(flag) for flag in flags]
+    if all(flags):
+        return "in every seed"
+    if not any(flags):
+        return "in no seed"
+    return f"in {sum(flags)} of {len(flags)} seeds"

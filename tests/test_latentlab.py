@@ -93,3 +93,98 @@ def test_markdown_table_rounds_floats_and_escapes_pipes():
     lines = table.splitlines()
     assert lines[0] == "| a | b |" and lines[1] == "| --- | --- |"
     assert lines[2] == "| 0.12 | x\\|y |" and lines[3] == "| 1,234 | 2.00 |"
+
+
+def test_over_seeds_gives_mean_min_and_max_per_seed_result():
+    calls = []
+
+    def run(seed):
+        calls.append(seed)
+        return {"a": float(seed) ** 2, "b": np.array([seed, -seed], dtype=float)}
+
+    out = metrics.over_seeds(run, seeds=(1, 2, 4))
+    assert calls == [1, 2, 4]
+    assert out["a"].mean == pytest.approx(np.mean([1, 4, 16])) and (out["a"].min, out["a"].max) == (1, 16)
+    assert np.allclose(out["b"].mean, [7 / 3, -7 / 3]) and np.allclose(out["b"].min, [1, -4])
+    assert np.allclose(out["b"].errors, [[7 / 3 - 1, 4 - 7 / 3], [4 - 7 / 3, 7 / 3 - 1]])
+    single = metrics.over_seeds(lambda seed: 0.5 * seed)  # seeds 0, 1, 2 by default
+    assert isinstance(single.mean, float) and single.mean == pytest.approx(0.5)
+    assert single.range(".1f") == "0.0 to 1.0" and single.values.shape == (3,)
+    assert single.text(".0%") == "50% (0%–100%)"
+    assert single.between(".2f") == "between 0.00 and 1.00"
+    assert metrics.spread([0.501, 0.499, 0.5]).between(".2f") == "0.50"
+
+
+def test_classifier_scores_match_predict_proba_and_the_entropy_of_label_counts():
+    from scipy.stats import entropy
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = digits.data / 16.0, digits.target
+    clf = metrics.digit_classifier(x[:1000], y[:1000])
+    images = np.vstack([x[1000:1100], x[1000:1010] * 2.0 - 0.5])  # the last ten leave [0, 1]
+    proba = clf.predict_proba(np.clip(images, 0, 1))
+    got = metrics.classifier_scores(images, clf)
+    assert got["confidence"] == pytest.approx(proba.max(axis=1).mean())
+    assert got["class_entropy"] == pytest.approx(entropy(np.bincount(proba.argmax(axis=1), minlength=10)))
+    same = metrics.classifier_scores(np.repeat(x[:1].clip(0, 1), 20, axis=0), clf)
+    assert same["class_entropy"] == 0.0 and str(same["class_entropy"]) == "0.0"
+    assert metrics.classifier_scores(x[1000:], clf)["confidence"] > same["confidence"] - 0.5
+
+
+def _small_vae(latent_dim=2):
+    from latentlab.reference import vae
+
+    model = vae.VAE(input_dim=6, latent_dim=latent_dim, hidden_dim=5, seed=3)
+    x = np.random.default_rng(5).random((4, 6)).astype(np.float32)
+    return model, x
+
+
+def test_importance_weighted_bound_matches_a_direct_monte_carlo_computation():
+    from torch.distributions import Normal
+
+    from latentlab.reference import vae
+
+    model, x = _small_vae()
+    got = vae.importance_weighted_bound(model, x, k=7, seed=11, chunk=3)
+    with torch.no_grad():  # the same draws, scored with torch.distributions in one go
+        xt = torch.from_numpy(x)
+        mu, logvar = model.encode(xt)
+        q = Normal(mu, torch.exp(0.5 * logvar))
+        g = torch.Generator().manual_seed(11)
+        z = torch.cat([mu + q.scale * torch.randn((m, 4, 2), generator=g) for m in (3, 3, 1)])  # (7, 4, 2)
+        p = torch.sigmoid(model.decoder(z))  # (7, 4, 6) Bernoulli means
+        log_px = (xt * p.log() + (1 - xt) * (1 - p).log()).sum(-1)
+        log_w = log_px + Normal(0.0, 1.0).log_prob(z).sum(-1) - q.log_prob(z).sum(-1)  # (7, 4)
+        want = (torch.logsumexp(log_w, 0) - np.log(7)).numpy()
+    assert got.shape == (4,) and np.allclose(got, want, atol=1e-4)
+    many = vae.importance_weighted_bound(model, x, k=2000, seed=0)
+    one = np.mean([vae.importance_weighted_bound(model, x, k=1, seed=s).mean() for s in range(200)])
+    assert many.mean() >= one - 0.05, "more samples give a tighter (higher) bound on average"
+
+
+def test_aggregate_posterior_kl_is_zero_for_the_prior_and_matches_a_gaussian_case():
+    from latentlab.reference import vae
+
+    class Fixed(torch.nn.Module):
+        """q(z | x) = N(m, s^2) for every x: the aggregate is that Gaussian, with a known KL."""
+
+        def __init__(self, m, s):
+            super().__init__()
+            self.m, self.s = m, s
+
+        def encode(self, x):
+            ones = torch.ones(len(x), 2)
+            return self.m * ones, 2 * np.log(self.s) * ones
+
+    x = np.zeros((5, 3))
+    assert abs(vae.aggregate_posterior_kl(Fixed(0.0, 1.0), x, num_samples=4000)) < 1e-5
+    m, s = 0.5, 0.7
+    exact = 2 * 0.5 * (m ** 2 + s ** 2 - 1 - np.log(s ** 2))  # two independent dimensions
+    assert vae.aggregate_posterior_kl(Fixed(m, s), x, num_samples=20000) == pytest.approx(exact, abs=0.03)
+
+
+def test_in_how_many_names_the_share_of_seeds():
+    assert metrics.in_how_many([True, True, True]) == "in every seed"
+    assert metrics.in_how_many(np.array([0.2, 0.5, 0.1]) > 1) == "in no seed"
+    assert metrics.in_how_many([True, False, True]) == "in 2 of 3 seeds"

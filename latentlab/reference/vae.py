@@ -132,3 +132,42 @@ def evaluate(model, x, seed=0):
     kl = gaussian_kl(mu, logvar).mean(dim=0)
     distortion = F.binary_cross_entropy(model.decode(z), x, reduction="sum").item() / len(x)
     return {"mu": mu.numpy(), "distortion": distortion, "kl_per_dim": kl.numpy(), "rate": float(kl.sum())}
+
+
+@torch.no_grad()
+def importance_weighted_bound(model, x, k, seed=0, chunk=100):
+    """Burda et al.'s (2016) lower bound on log p(x), per digit of x (n, input_dim): (n,) nats.
+
+    log (1/k) sum_i p(x | z_i) p(z_i) / q(z_i | x) over k draws z_i ~ q(z | x), seeded by `seed`;
+    k = 1 is a one-sample estimate of the ELBO, and the bound rises towards log p(x) as k grows.
+    The decoder's Bernoulli likelihood is scored on grey levels, as in training.
+    """
+    x = torch.from_numpy(np.array(x, dtype=np.float32))
+    mu, logvar = model.encode(x)  # (n, latent_dim) each
+    q, prior = Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)
+    generator = torch.Generator().manual_seed(seed)
+    log_w = []
+    for start in range(0, k, chunk):
+        z = q.loc + q.scale * torch.randn((min(chunk, k - start), *mu.shape), generator=generator)
+        logits = model.decoder(z)  # (m, n, input_dim), before the sigmoid
+        log_px = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+        log_w.append(log_px + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1))  # (m, n)
+    return (torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)).numpy()
+
+
+@torch.no_grad()
+def aggregate_posterior_kl(model, x, num_samples=2000, seed=0, chunk=250):
+    """KL(q(z) || N(0, I)) in nats, where q(z) is the mean of q(z | x) over the digits of x (n, input_dim).
+
+    Monte Carlo over `num_samples` draws from q(z) (a digit at random, then z from its posterior),
+    with log q(z) computed exactly as the log of the mixture's mean density.
+    """
+    x = torch.from_numpy(np.array(x, dtype=np.float32))
+    mu, logvar = model.encode(x)  # (n, latent_dim) each
+    q, prior = Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)
+    generator = torch.Generator().manual_seed(seed)
+    rows = torch.randint(len(x), (num_samples,), generator=generator)
+    z = mu[rows] + q.scale[rows] * torch.randn((num_samples, mu.shape[1]), generator=generator)
+    log_q = torch.cat([torch.logsumexp(q.log_prob(part[:, None, :]).sum(-1), dim=1)  # (chunk,)
+                       for part in z.split(chunk)]) - math.log(len(x))
+    return float((log_q - prior.log_prob(z).sum(-1)).mean())
