@@ -35,6 +35,21 @@ def error_record(what: str, exc: BaseException) -> dict:
     return {"what": what, "kind": kind, "message": message[:2000], "trace": trace[-4000:]}
 
 
+def _snapshot(args: tuple, kwargs: dict) -> list:
+    """(label, argument, a copy of it) for every array or tensor argument, to see what a call changed."""
+    labelled = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + [(f"`{k}`", v) for k, v in kwargs.items()]
+    return [(label, value, value.copy() if hasattr(value, "copy") else value.clone())
+            for label, value in labelled if hasattr(value, "shape") and hasattr(value, "dtype")]
+
+
+def _same(value, copy) -> bool:
+    import numpy as np
+
+    if not isinstance(value, np.ndarray):
+        value, copy = value.detach().cpu().numpy(), copy.detach().cpu().numpy()
+    return value.shape == copy.shape and np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc")
+
+
 def _reseed(seed: int) -> None:
     import random
     import sys
@@ -88,12 +103,16 @@ def execute(namespace: dict, objects: plain.Objects, request: dict, refuse_refer
         grads: list = []
         args = plain.from_plain(tuple(request["args"]), objects, grads)
         kwargs = plain.from_plain(dict(request["kwargs"]), objects, grads)
+        before = _snapshot(args, kwargs) if request.get("watch") else None
         out = fn(*args, **kwargs)
         if mode == "grad":
             head = out[0] if isinstance(out, tuple) else out
             head.sum().backward()
             out = (out, [g.grad for g in grads])
-        return {"value": plain.to_plain(out, objects)}
+        reply = {"value": plain.to_plain(out, objects)}
+        if before is not None:
+            reply["changed"] = [label for label, value, copy in before if not _same(value, copy)]
+        return reply
     except Interrupted:
         raise
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too

@@ -154,15 +154,28 @@ class Student:
         """Whether the grading's whole time limit has passed (checks are then not run)."""
         return False
 
-    def _invoke(self, mode: str, target: HandleRef | None, name: str, args: tuple, kwargs: dict):
+    def call_watching(self, name: str, *args, **kwargs):
+        """Call the learner's function `name` and say which array or tensor arguments it changed
+        in place: (value, [labels such as "argument 1" or "`x`"])."""
+        return self._invoke("call", None, name, args, kwargs, watch=True)
+
+    def _invoke(self, mode: str, target: HandleRef | None, name: str, args: tuple, kwargs: dict,
+                watch: bool = False):
         from autograder import plain
 
         what = name if target is None else f"{target.type_name}.{name}"
-        reply = self._request({"mode": mode, "target": target, "name": name, "what": what,
-                               "args": plain.unwrap(tuple(args)), "kwargs": plain.unwrap(dict(kwargs))})
+        request = {"mode": mode, "target": target, "name": name, "what": what,
+                   "args": plain.unwrap(tuple(args)), "kwargs": plain.unwrap(dict(kwargs))}
+        if watch:
+            request["watch"] = True
+        reply = self._request(request)
         if "error" in reply:
             raise_error(reply["error"])
-        return plain.wrap(reply.get("value"), self)
+        value = plain.wrap(reply.get("value"), self)
+        if watch:
+            changed = reply.get("changed")
+            return value, [str(c) for c in changed] if isinstance(changed, list) else []
+        return value
 
     def _request(self, request: dict) -> dict:
         """Run `request` ({"mode", "target", "name", "what", "args", "kwargs"}) where the

@@ -461,10 +461,11 @@ def test_an_oversized_cell_costs_only_itself(tmp_path):
 @pytest.mark.parametrize("mode", MODES)
 def test_fixtures_state_and_reseeding_cross_the_seal(mode):
     """A check can hand the learner's code a model of known weights, read a module's weights
-    back, and reseed the learner's global generators."""
+    back, reseed the learner's global generators, and see which arguments a call changed."""
     from autograder.fixtures import LinearAutoencoder
 
-    cells = [nbfile.CodeCell(0, "import torch\ndef draw():\n    return float(torch.rand(1))\n")]
+    cells = [nbfile.CodeCell(0, "import torch\ndef draw():\n    return float(torch.rand(1))\n"
+                                "def halve(x, y):\n    x /= 2\n    return float(y.sum())\n")]
     with Session(cells, Limits(sandbox=mode, **FAST)) as session:
         student = SealedStudent(session)
         state = student.fixture("LinearAutoencoder", 4, 2, seed=3).state()
@@ -474,6 +475,8 @@ def test_fixtures_state_and_reseeding_cross_the_seal(mode):
         again = student.call("draw")
         student.reseed_globals(6)
         other = student.call("draw")
+        total, changed = student.call_watching("halve", np.ones(3), y=np.ones(2))
     want = LinearAutoencoder(4, 2, seed=3).state_dict()
     assert set(state) == set(want) and all(np.array_equal(state[k], want[k].numpy()) for k in want)
     assert first == again != other
+    assert total == 2.0 and changed == ["argument 1"], "a check can see which arguments a call changed in place"

@@ -322,6 +322,12 @@ def test_normalize_rows_accepts_integer_counts(student):
     expect_close(got, want, "integer input: normalize_rows([[3, 4], [0, 0], [1, 0], [0, 7]]), a new float array",
                  hints=[(lambda g, w: np.array_equal(g, np.trunc(w)),
                          "The fractions were cut to integers: were the results written back into x?")])
+    x_float, _ = _synthetic(4, n=5, d=3)
+    with learner_errors_fail("x unchanged: normalize_rows(x) for a float (5, 3) x"):
+        _, changed = student.call_watching("normalize_rows", x_float)
+    assert not changed, (
+        "x unchanged: normalize_rows(x) should return a new array and leave the caller's x as it was, got x "
+        "changed in place (divide into a new array instead of assigning into x)")
 
 
 # cosine_similarity
