@@ -54,6 +54,19 @@ def test_the_whole_book_builds_strictly(built_book):
 IDIOMS = {"generator = torch.Generator().manual_seed(seed)"}
 
 
+def test_each_chapter_page_offers_its_exercise_notebook(built_book):
+    """A chapter page links a download of its release notebook, copied into the site as it is;
+    no solution is ever published."""
+    for assignment in release.assignments(ROOT):
+        found = list((built_book / "_downloads").rglob(f"{assignment}.ipynb"))
+        release_file = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+        assert len(found) == 1 and found[0].read_bytes() == release_file.read_bytes(), assignment
+        page = (built_book / "book" / f"{assignment[1:]}.html").read_text()
+        assert f"_downloads/{found[0].parent.name}/{assignment}.ipynb" in page, f"{assignment}: no download link"
+    for notebook in (built_book / "_downloads").rglob("*.ipynb"):
+        assert "### BEGIN SOLUTION" not in notebook.read_text(), f"{notebook.name} holds a solution"
+
+
 def solution_lines(assignment: str) -> list[str]:
     """The distinctive lines of a solution's graded bodies: long enough to be an answer, not a
     comment or a common idiom, whitespace folded."""
