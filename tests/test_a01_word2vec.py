@@ -90,7 +90,8 @@ MISTAKES = [
       {DIVIDE: "x[:] = x / np.where(norms > 0, norms, 1)\n    return x"},
       "test_normalize_rows_accepts_integer_counts"),
     m("normalize_rows divides a float input in place", "normalize_rows",
-      {DIVIDE: "x = x.astype(float, copy=False)\n    x /= np.where(norms > 0, norms, 1)\n    return x"},
+      {DIVIDE: "if x.dtype.kind == 'f':  # floats divided in place\n        x /= np.where(norms > 0, norms, 1)\n"
+               "        return x\n    return x / np.where(norms > 0, norms, 1)"},
       "test_normalize_rows_accepts_integer_counts"),
     m("zero rows become NaN", "normalize_rows", {DIVIDE: "return x / norms"},
       "test_normalize_rows_keeps_zero_rows_zero"),
