@@ -4,7 +4,8 @@ and report what they would see wrong.
 `Reader` serves a folder on 127.0.0.1 and drives the system's Chromium through Playwright;
 `Reader.look(path)` returns the problems of one page: requests that tried to leave the machine,
 JavaScript errors, formulas MathJax did not render, Markdown tables left as text, images that
-did not load, and code blocks wider than their column. It saves a screenshot of every page.
+did not load, code blocks wider than their column, and warnings a cell wrote to stderr. It saves
+a screenshot of every page it is asked to.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ INSPECT = """() => {
   const images = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80));
   const wide = [...document.querySelectorAll('div.highlight pre, div.cell_output pre, div.output pre')]
     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 60));
-  return {maths: maths.length, unrendered, raw, tables, images, wide};
+  const stderr = [...document.querySelectorAll('div.output.stderr')].map(e => e.textContent.trim().slice(0, 120));
+  return {maths: maths.length, unrendered, raw, tables, images, wide, stderr};
 }"""
 
 
@@ -87,7 +89,7 @@ class Reader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def look(self, path: str) -> dict:
+    def look(self, path: str, screenshot: bool = True) -> dict:
         """The problems of the page at `path` (relative to the folder): empty lists when none."""
         page = self.browser.new_page(viewport={"width": 1280, "height": 900})
         left, errors = [], []
@@ -107,7 +109,7 @@ class Reader:
         page.evaluate("""() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
                                ? MathJax.startup.promise.then(() => true) : true""")
         found = page.evaluate(INSPECT)
-        if self.screenshots is not None:
+        if self.screenshots is not None and screenshot:
             self.screenshots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(self.screenshots / (path.replace("/", "_").removesuffix(".html") + ".png")),
                             full_page=True)

@@ -81,7 +81,7 @@ class VAE(nn.Module):
 def train_vae(model, x, num_epochs=20, batch_size=64, lr=3e-3, beta=1.0, seed=0, *, progress=False):
     """Adam on the negative ELBO over minibatches of x (n, input_dim) in [0, 1]; one generator
     seeded with `seed` shuffles and draws every eps. Returns per-step lists {"loss", "recon", "kl"}."""
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    x = torch.tensor(np.array(x, dtype=np.float32))  # a copy: the cached digits are read-only
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = {"loss": [], "recon": [], "kl": []}
