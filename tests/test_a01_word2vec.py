@@ -73,8 +73,7 @@ ACC_EMPTY = 'stats["accuracy"] = stats["correct"] / evaluated if evaluated else 
 ACC_TOTAL = "accuracy = correct / (correct + incorrect) if correct + incorrect else 0.0"
 
 
-def m(name, exercise, replacements, check, also=()):
-    return Mistake(name, exercise, replacements, check, also)
+m = Mistake  # the table's rows: m(name, exercise, replacements, check, also=())
 
 
 # The mistakes the chapter must catch: each is written into the solution and must fail the named

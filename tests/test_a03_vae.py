@@ -41,8 +41,7 @@ PRIOR_Z = "z = torch.randn(n, model.latent_dim, generator=generator)  # (n, late
 ACTIVE = "mu.var(dim=0, unbiased=False) > threshold"
 
 
-def m(name, exercise, replacements, check, also=()):
-    return Mistake(name, exercise, replacements, check, also)
+m = Mistake  # the table's rows: m(name, exercise, replacements, check, also=())
 
 
 # The mistakes the chapter must catch: each is written into the solution and must fail the named
