@@ -118,7 +118,8 @@ def expect_type(value, types, what: str):
     types = types if isinstance(types, tuple) else (types,)
     if type(value) not in types:
         names = " or ".join(t.__name__ for t in types)
-        raise AssertionError(f"{what}: expected a {names}, got {describe(value)}")
+        article = "an" if names[:1] in "aeiou" else "a"
+        raise AssertionError(f"{what}: expected {article} {names}, got {describe(value)}")
     return value
 
 

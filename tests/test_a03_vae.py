@@ -225,6 +225,27 @@ MISTAKES = [
       "test_active_units_on_constructed_latents"),
     m("a hard-coded threshold", "active_units", {ACTIVE: "mu.var(dim=0, unbiased=False) > 0.01"},
       "test_active_units_on_constructed_latents"),
+    m("a variance equal to the threshold counted as active", "active_units",
+      {ACTIVE: "mu.var(dim=0, unbiased=False) >= threshold"}, "test_active_units_takes_the_variance_over_examples"),
+    m("the variance divided by n - 1", "active_units", {ACTIVE: "mu.var(dim=0) > threshold"},
+      "test_active_units_takes_the_variance_over_examples"),
+    m("the count returned as a tensor", "active_units",
+      {"return int((mu.var(dim=0, unbiased=False) > threshold).sum())":
+       "return (mu.var(dim=0, unbiased=False) > threshold).sum()"}, "test_active_units_on_constructed_latents"),
+    # found by a learner's trial
+    m("the estimate summed over the samples", "monte_carlo_kl", {MC_RETURN: "return (log_q - log_p).sum(dim=0)"},
+      "test_monte_carlo_kl_averages_the_log_ratio_over_the_samples"),
+    m("the estimate drawing noise of its own", "monte_carlo_kl",
+      {MC_Z: "z = mu + torch.exp(0.5 * logvar) * torch.randn_like(eps)"},
+      "test_monte_carlo_kl_averages_the_log_ratio_over_the_samples"),
+    m("one prior sample repeated n times", "sample_prior",
+      {PRIOR_Z: "z = torch.randn(1, model.latent_dim, generator=generator).expand(n, -1)"},
+      "test_prior_samples_are_standard_normal"),
+    m("a history of tensors instead of floats", "train_vae",
+      {'            history["loss"].append(loss.item())\n            history["recon"].append(recon.item())\n'
+       '            history["kl"].append(kl.item())\n':
+       '            history["loss"].append(loss.detach())\n            history["recon"].append(recon.detach())\n'
+       '            history["kl"].append(kl.detach())\n'}, "test_train_vae_records_every_step"),
 ]
 
 

@@ -336,6 +336,8 @@ def _mc_hints(mu, logvar, eps, prior_mu=0.0, prior_logvar=0.0):
         (lambda: _kl_oracle(mu, logvar, prior_mu, prior_logvar),
          "That is the closed form: the estimate should average the log density ratio over the samples that "
          "eps gives, so it differs from the closed form by a Monte Carlo error."),
+        (lambda: len(eps) * _mc_oracle(mu, logvar, eps, prior_mu, prior_logvar),
+         f"That is the sum over the {len(eps)} samples: the estimate is their average."),
         (lambda: -_mc_oracle(mu, logvar, eps, prior_mu, prior_logvar),
          "That is the average of log p(z) - log q(z): the KL from q to p averages log q(z) - log p(z)."),
         (lambda: _log_ratio(mu + np.exp(logvar) * eps, mu, logvar, prior_mu, prior_logvar).mean(axis=0),
@@ -354,9 +356,12 @@ def test_monte_carlo_kl_averages_the_log_ratio_over_the_samples(student):
     eps = np.random.default_rng(6).standard_normal((50, 4, 3)).astype(np.float32)
     with learner_errors_fail("monte_carlo_kl(mu, logvar, eps)"):
         got = _mc(student, mu, logvar, eps, "monte_carlo_kl(mu, logvar, eps) for 50 samples of shape (4, 3)")
+        again = _mc(student, mu, logvar, eps[::-1] * 0.5, "monte_carlo_kl(mu, logvar, other eps)")
     expect_close(got, _mc_oracle(mu, logvar, eps), "the average over 50 samples z_s = mu + sigma * eps[s] of "
                  "log q(z_s) - log p(z_s), for the prior N(0, 1)", rtol=1e-4, atol=1e-4,
-                 hints=_mc_hints(mu, logvar, eps))
+                 hints=_mc_hints(mu, logvar, eps) + [
+                     (lambda g, w: np.array_equal(g, again), "The estimate does not change when eps does: build "
+                      "the samples from the eps you are given, not from noise of your own.")])
     prior_mu = np.array([1.0, 0.0, -0.5], dtype=np.float32)
     prior_logvar = np.array([0.0, 1.2, -0.7], dtype=np.float32)
     with learner_errors_fail("monte_carlo_kl(mu, logvar, eps, prior_mu, prior_logvar)"):
@@ -660,6 +665,7 @@ def test_encoder_heads_are_unconstrained(student):
     x = _digits(64)
     outputs = {"mu": [], "logvar": []}
     for seed in (0, 1, 2):
+        student.reseed_globals(100 + seed)
         with learner_errors_fail(f"VAE(latent_dim=4, seed={seed}).encode(x)"):
             mu, logvar = _encode(_vae(student, latent_dim=4, hidden_dim=32, seed=seed), x, 4)
         outputs["mu"].append(mu)
@@ -669,10 +675,13 @@ def test_encoder_heads_are_unconstrained(student):
         if np.ptp(v) > 1e-6 and (v.min() >= 0 or v.max() <= 0):
             sign = "negative" if v.min() >= 0 else "positive"
             why = " (logvar = log sigma^2 is negative whenever sigma < 1)" if name == "logvar" else ""
+            same = all(np.array_equal(values[0], other) for other in values[1:])
+            cause = (" The three VAEs are one and the same network, so this saw a single random start: does "
+                     "`seed` set the initial weights?" if same else
+                     f" Is a ReLU, softplus, exp or abs applied to the {name} head? Its last layer should be linear.")
             raise AssertionError(
                 f"{name} is an unconstrained real number{why}: expected some {sign} values over 3 untrained VAEs "
-                f"(seeds 0, 1, 2) and 64 digits, got values from {v.min():.3g} to {v.max():.3g}. Is a ReLU, "
-                f"softplus, exp or abs applied to the {name} head? Its last layer should be linear")
+                f"(seeds 0, 1, 2) and 64 digits, got values from {v.min():.3g} to {v.max():.3g}.{cause}")
 
 
 def _reparameterize_is_reproducible(student, mu, logvar) -> bool:
@@ -874,6 +883,10 @@ def _history(value, what, n, batch_size, num_epochs) -> np.ndarray:
             column = None
         if column is None or column.ndim != 1:
             raise AssertionError(f"history[{key!r}] of {what}: expected a list of numbers, got {describe(items)}")
+        odd = next((v for v in items if type(v) is not float), None) if type(items) is list else items
+        if odd is not None:
+            raise AssertionError(f"history[{key!r}] of {what}: expected a list of Python floats (a loss's value, "
+                                 f"with .item()), got {describe(items)} holding {describe(odd)}")
         if len(column) != steps:
             hint = {num_epochs * (n // batch_size): f" The last, smaller batch of each epoch ({n} = "
                     f"{n // batch_size} x {batch_size} + {n % batch_size}) is skipped: it is a step too.",
@@ -1076,6 +1089,8 @@ def test_prior_samples_are_standard_normal(student):
                  "N(0, I)", rtol=0.0, atol=0.06, hints=[
                      (lambda g, w: np.allclose(g, 12 ** -0.5, atol=0.03) and np.allclose(z.mean(axis=0), 0.5, atol=0.05),
                       "Those are draws from the uniform distribution on [0, 1), not from N(0, I)."),
+                     (lambda g, w: np.ptp(z, axis=0).max() < 1e-6, "Every row of z is the same point: draw n "
+                      "independent points, one per row."),
                      (lambda g, w: np.ptp(g) < 0.1, "Every dimension has the same spread, but not 1: the prior is "
                       "N(0, I) itself, not a scaled copy.")])
     expect_close(z.mean(axis=0), np.zeros(3), f"the mean of {n:,} draws per latent dimension: 0", rtol=0.0, atol=0.1)
@@ -1112,7 +1127,8 @@ def _count(student, mu, what, **kwargs) -> int:
     with learner_errors_fail(what):
         value = student.call("active_units", tensor(mu), **kwargs)
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iu":
-        value = int(value.reshape(()))
+        raise AssertionError(f"{what}: expected a Python int, got a one-number integer array or tensor (make it an "
+                             "int with int(...))")
     return expect_type(value, int, what)
 
 
@@ -1155,3 +1171,12 @@ def test_active_units_takes_the_variance_over_examples(student):
     mu = _latents([0.5, 0.2, 0.03], [0.0, 1.0, 0.0], n=50, seed=1)
     what = "active_units(mu, threshold=0.02) for 50 examples of units with variances [0.5, 0.2, 0.03]"
     _expect_count(_count(student, mu, what, threshold=0.02), 3, what)
+    tie = np.array([[0.0], [1.0], [0.0], [1.0]], dtype=np.float32)  # variance over the 4 examples: exactly 0.25
+    what = "active_units(mu, threshold=0.25) for mu = [[0], [1], [0], [1]], whose variance is exactly 0.25"
+    got = _count(student, tie, what, threshold=0.25)
+    if got != 0:
+        above = _count(student, tie, what.replace("0.25) for", "0.3) for"), threshold=0.3)
+        hint = ("That divides by n - 1 = 3 (1/3 > 0.25): the variance over the examples divides by n." if above else
+                "A variance equal to the threshold is not above it: a unit is active when its variance exceeds "
+                "the threshold.")
+        _expect_count(got, 0, what, hints=[(lambda g: True, hint)])
