@@ -256,6 +256,13 @@ MISTAKES = [
       {ACC_RIGHT: "right[start:start + batch_size] = scores.argmax(axis=1) == d"},
       "test_accuracy_never_answers_another_spelling_of_a_query_word"),
     m("accuracy without exclusion", "analogy_accuracy", {ACC_BAN: "pass"}, "test_accuracy_excludes_query_words"),
+    # found by a learner's trial
+    m("3CosMul accuracy with eps fixed at gensim's 1e-6", "analogy_accuracy",
+      {ACC_MUL: "scores = s_b * s_c / (s_a + 1e-6)\n"},
+      "test_accuracy_passes_eps_on_and_breaks_ties_by_vocabulary_order"),
+    m("accuracy answers the last of tied words", "analogy_accuracy",
+      {ACC_RIGHT: "right[start:start + batch_size] = first[scores.shape[1] - 1 - scores[:, ::-1].argmax(axis=1)] == d"},
+      "test_accuracy_passes_eps_on_and_breaks_ties_by_vocabulary_order"),
     m("accuracy with the offset a - b + c", "analogy_accuracy",
       {ACC_ADD: ACC_ADD.replace("x_unit[b] - x_unit[a] + x_unit[c]", "x_unit[a] - x_unit[b] + x_unit[c]")},
       "test_accuracy_reproduces_gensim_on_the_google_set"),

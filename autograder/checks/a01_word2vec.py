@@ -969,8 +969,17 @@ def _expect_accuracy(got: dict, want: dict, what: str, prop: str, hints=(), also
              if any(got["sections"][name][k] != w[k] for k in ("correct", "incorrect", "skipped"))
              or not abs(got["sections"][name]["accuracy"] - w["accuracy"]) <= 1e-9]
     detail = f" Sections that differ: {'; '.join(wrong[:3])}{'; ...' if len(wrong) > 3 else ''}." if wrong else ""
+    if _same_counts(got, want):  # only the accuracies differ: the counting is right, the division is not
+        hints = [(lambda g, w: True, "Every count is gensim's, only the accuracies differ: an accuracy is correct / "
+                  "(correct + incorrect), skipped questions left out, overall and in each section")]
     raise AssertionError(f"{prop}: expected {what} to give gensim's {_counts(want)}, got {_counts(got)}"
                          + _hint(hints, got, want).rstrip(".") + "." + detail)
+
+
+def _same_counts(got: dict, want: dict) -> bool:
+    keys = ("correct", "incorrect", "skipped")
+    return all(got[k] == want[k] for k in keys) and all(
+        all(got["sections"][name][k] == w[k] for k in keys) for name, w in want["sections"].items())
 
 
 def _accuracy(student, prop, what, *args, **kwargs) -> dict:
@@ -1265,3 +1274,33 @@ def test_accuracy_normalises_the_vectors(student):
             return None
 
     _expect_accuracy(got, _gensim_accuracy(kv, questions, SMALL), what, prop, also_right=[on_learners_rows])
+
+
+def _eps_and_ties():
+    """Unit vectors where 3CosMul's answer depends on eps, each candidate followed by an exact copy."""
+    a, b, c = [1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.6, 0.0, 0.8]
+    away, between = [-1.0, 0.0, 0.0], [0.0, 0.5 ** 0.5, 0.5 ** 0.5]
+    x = np.array([a, b, c, away, between, away, between], dtype=np.float32)
+    return x, ["alpha", "beta", "gamma", "pole", "quay", "polecopy", "quaycopy"]
+
+
+@graded("analogy_accuracy", points=1, hidden=True, depends=("normalize_rows",))
+def test_accuracy_passes_eps_on_and_breaks_ties_by_vocabulary_order(student):
+    # alpha : beta :: gamma : ?  "pole" points away from alpha: its 3CosMul score is
+    # s(pole, beta) s(pole, gamma) / (0 + eps) = 0.04 / eps, the best for a small eps (40 against 1.2 for "quay"
+    # at eps = 1e-3), the worst for eps = 1 (0.04 against 0.41). 3CosAdd answers "quay". Each has an exact copy
+    # later in the vocabulary: on the tie, the lower index is the answer.
+    x, words = _eps_and_ties()
+    tie = "on a tie the lower index wins, not the copy later in the vocabulary"
+    cases = [({"method": "3cosmul"}, "pole", "eps is 1e-3 by default, and " + tie),
+             ({"method": "3cosmul", "eps": 1.0}, "quay", "is eps passed on to 3CosMul?"),
+             ({"method": "3cosadd"}, "quay", tie)]
+    prop = "analogy_accuracy's answers: 3CosMul with the eps given, ties to the lower index"
+    for options, answer, hint in cases:
+        shown = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        what = (f"analogy_accuracy on alpha : beta :: gamma : {answer}, {shown}, where '{answer}' has an exact copy "
+                f"later in the vocabulary")
+        got = _accuracy(student, prop, what, [("q", "alpha", "beta", "gamma", answer)], x, words, restrict_vocab=7,
+                        **options)
+        if got["correct"] != 1:
+            raise AssertionError(f"{prop}: expected {what} to count 1 correct, got {got['correct']} ({hint})")
