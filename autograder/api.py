@@ -162,6 +162,12 @@ def expect_close(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8
         i = np.unravel_index(int(np.argmax(gap)), g.shape)
         where = f" (largest difference at index {tuple(int(j) for j in i) if g.ndim > 1 else int(i[0])})"
     hint = next((text for symptom, text in hints if _holds(symptom, g, w)), "")
+    low = isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.dtype.itemsize < 8
+    if not hint and low and np.allclose(g, w, rtol=1e-5, atol=1e-6):
+        hint = (f"Your numbers are {got.dtype}, whose few significant digits are not enough here: compute and "
+                "return them in float64")
+    while show(g, digits) == show(w, digits) and digits < 12:  # show the digits where they differ
+        digits += 2
     raise AssertionError(f"{prop}: expected {show(w, digits)}, got {show(g, digits)}{where}"
                          + (f". {hint}" if hint else ""))
 

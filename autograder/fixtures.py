@@ -61,9 +61,10 @@ class LinearGaussianVAE(nn.Module):
 
 class WeightedSquaredError(nn.Module):
     """A loss to hand to a training loop: loss(x_hat, x) is the mean over every entry of
-    w * (x_hat - x) ** 2, a 0-d tensor, with one weight per column, w (d,) in [0.5, 1.5) set by
-    `seed` (the buffer `weight`). It differs from a plain mean squared error on purpose, so that
-    a loop that ignores the loss it is given shows it."""
+    w * (1 + x ** 2) * (x_hat - x) ** 2, a 0-d tensor, with one weight per column, w (d,) in
+    [0.5, 1.5) set by `seed` (the buffer `weight`). It differs from a plain mean squared error on
+    purpose, so that a loop that ignores the loss it is given shows it, and the target weighs its
+    own error, so that a loop that swaps the loss's arguments shows it too."""
 
     def __init__(self, d: int, seed: int = 0):
         super().__init__()
@@ -71,4 +72,4 @@ class WeightedSquaredError(nn.Module):
         self.register_buffer("weight", 0.5 + torch.rand(d, generator=generator))
 
     def forward(self, x_hat, x):
-        return (self.weight * (x_hat - x) ** 2).mean()
+        return (self.weight * (1 + x ** 2) * (x_hat - x) ** 2).mean()

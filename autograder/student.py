@@ -106,6 +106,11 @@ class Handle:
         """Read an attribute of the learner's object as plain data or a Handle."""
         return self.student._invoke("getattr", self.ref, attribute, (), {})
 
+    def call_watching(self, method: str, *args, **kwargs):
+        """Call `method` and say which array or tensor arguments it changed in place:
+        (value, [labels such as "argument 1"])."""
+        return self.student._invoke("method", self.ref, method, args, kwargs, watch=True)
+
     def state(self) -> dict:
         """The tensors of a torch module's state_dict, as {name: array}."""
         return self.student._invoke("state", self.ref, "state_dict", (), {})

@@ -14,6 +14,7 @@ from tests.helpers import (
     ChapterTests,
     Mistake,
     OddReturn,
+    checks_module,
     returns,
 )
 
@@ -249,6 +250,18 @@ MISTAKES = [
     Mistake("loss_fn ignored (reconstruction_loss used)", "train_autoencoder",
             {STEP_LOSS: "loss = reconstruction_loss(model(x[idx]), x[idx])"},
             "test_training_matches_a_reference_run"),
+    # found by a learner's trial
+    Mistake("the loss's arguments swapped", "train_autoencoder", {STEP_LOSS: "loss = loss_fn(x[idx], model(x[idx]))"},
+            "test_training_matches_a_reference_run"),
+    Mistake("the error curve returned in float32", "pca_error_curve",
+            {SCALE: "return (left_out / (n * d)).astype(np.float32)"}, "test_error_curve_on_a_small_example"),
+    Mistake("PCA fitted in the input's float32", "PCA",
+            {"x = np.asarray(x, dtype=np.float64)\n        self.mean": "x = np.asarray(x)\n        self.mean"},
+            "test_pca_on_digits_matches_sklearn_error"),
+    Mistake("fit centres the caller's x in place", "PCA",
+            {"x = np.asarray(x, dtype=np.float64)\n        self.mean = x.mean(axis=0)  # (d,)\n": "x = np.asarray(x)\n"
+             "        self.mean = x.mean(axis=0).astype(np.float64)  # (d,)\n        x -= x.mean(axis=0)\n"},
+            "test_pca_on_digits_matches_sklearn_error"),
     Mistake("every step on the whole data set", "train_autoencoder",
             {STEP_LOSS: "loss = loss_fn(model(x), x)"},
             "test_training_matches_a_second_reference_run"),
@@ -392,3 +405,13 @@ class TestChapter(ChapterTests):
     assignment, mistakes, odd_returns, alternatives = A, MISTAKES, ODD_RETURNS, ALTERNATIVES
     full_marks_seconds = 15
     blame_once = True
+
+
+def test_the_replayed_loss_is_the_fixtures_own():
+    """The checks replay training with the loss they hand the learner's loop: the same numbers."""
+    from autograder.fixtures import WeightedSquaredError
+
+    loss = WeightedSquaredError(5, seed=3)
+    x_hat, x = torch.rand(4, 5), torch.rand(4, 5)
+    replayed = checks_module(A)._weighted_error(x_hat, x, loss.weight)
+    assert torch.allclose(loss(x_hat, x), replayed) and not torch.allclose(loss(x, x_hat), replayed)

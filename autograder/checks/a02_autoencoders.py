@@ -256,7 +256,16 @@ def test_pca_components_are_ordered_by_variance(student):
 @_errors_fail("PCA(8) fitted on the training digits, reconstructing the held-out ones")
 def test_pca_on_digits_matches_sklearn_error(student):
     x_train, x_test, _, _ = _digits()
-    pca, _, _ = _fitted_pca(student, 8, x_train.astype(np.float64))
+    pca = student.new("PCA", 8)
+    _, changed = pca.call_watching("fit", np.array(x_train))  # float32, as the digits come
+    if changed:
+        raise AssertionError("x unchanged: expected PCA(8).fit(x) to leave the caller's digits as they were, got "
+                             "them changed in place (centre a copy, not x itself)")
+    for name in ("mean", "components"):
+        value = expect_array(pca.get(name), f"PCA(8).{name} after fit(x) for the float32 digits")
+        if value.dtype != np.float64:
+            raise AssertionError(f"every array is numpy float64: expected PCA(8).{name} in float64 after fitting "
+                                 f"the float32 digits, got {value.dtype} (convert x to float64 before the SVD)")
     x_hat = expect_array(pca.call("decode", pca.call("encode", x_test.astype(np.float64))),
                          "PCA(8) reconstruction of the 450 held-out digits", shape=(450, 64))
     error = float(np.mean((x_hat - x_test) ** 2))
@@ -460,9 +469,13 @@ def test_affine_layers_with_relu_between_but_not_at_the_ends(student):
         at_zero = expect_array(model.call(part, _f32(np.zeros((1, width)))), f"{part}(v) for v = 0",
                                shape=(1, out))
         if not at_zero.any():
+            probe = expect_array(model.call(part, _f32(rng.normal(size=(50, width)))), f"{part}(v) for v (50, {width})",
+                                 shape=(50, out))
+            cause = ("does a ReLU end the network? Its outputs are never negative" if (probe >= 0).all()
+                     else "are the layers built without biases?")
             raise AssertionError(f"{part}(0) of Autoencoder([6, 16, 3]): expected the output of affine "
                                  "layers, which have biases (random at first, so not exactly 0), got "
-                                 "exactly 0: are the layers built without biases?")
+                                 f"exactly 0: {cause}")
         a, b = rng.normal(size=(30, width)), rng.normal(size=(30, width))
         fa, fb, fm = (expect_array(model.call(part, _f32(v)), f"{part}(v) for v (30, {width})",
                                    shape=(30, out)) for v in (a, b, (a + b) / 2))
@@ -661,6 +674,11 @@ def _history(value, num_epochs: int, settings: str) -> np.ndarray:
     return history
 
 
+def _weighted_error(x_hat, x, weight):
+    """The fixture's loss, WeightedSquaredError (autograder/fixtures.py), with its column weights."""
+    return (weight * (1 + x ** 2) * (x_hat - x) ** 2).mean()
+
+
 def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record: str = "mean",
             zero_grad: bool = True, fresh_optimizer: bool = False, optimizer: str = "adam",
             lr: float | None = None, weighted: bool = True):
@@ -693,7 +711,7 @@ def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record
         for idx in batches:
             xb = x[idx]
             x_hat = F.linear(F.linear(xb, w_e, b_e), w_d, b_d)
-            loss = (weight * (x_hat - xb) ** 2).mean() if weighted else ((x_hat - xb) ** 2).mean()
+            loss = _weighted_error(x_hat, xb, weight) if weighted else ((x_hat - xb) ** 2).mean()
             if zero_grad:
                 opt.zero_grad()
             loss.backward()
@@ -703,7 +721,7 @@ def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record
         if record == "after":  # the loss of all of x once the epoch is over
             with torch.no_grad():
                 x_hat = F.linear(F.linear(x, w_e, b_e), w_d, b_d)
-                history.append(((weight if weighted else 1.0) * (x_hat - x) ** 2).mean().item())
+                history.append((_weighted_error(x_hat, x, weight) if weighted else ((x_hat - x) ** 2).mean()).item())
         else:
             history.append({"mean": np.mean(losses), "last": losses[-1], "sum": np.sum(losses),
                             "weighted": np.dot(losses, sizes) / np.sum(sizes)}[record])
@@ -714,8 +732,8 @@ def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record
 _SLIPS = (
     (dict(order="global"), "Your history is that of a run whose batch order comes from torch's "
      "global generator: draw it from a torch.Generator seeded with `seed`."),
-    (dict(order="reseeded"), "Your history is that of a run that seeds a new generator every epoch, "
-     "so that every epoch visits the rows in the same order: seed one generator, once per run."),
+    (dict(order="reseeded"), "Your history is that of a run in which every epoch visits the rows in the "
+     "same order: draw a new order each epoch, from one generator seeded once per run."),
     (dict(order="stored"), "Your history is that of a run that visits the rows in their stored "
      "order: each epoch's order is a permutation drawn from the generator."),
     (dict(drop_last=True), "Your history is that of a run that skips the last, smaller minibatch of "
@@ -951,5 +969,6 @@ def test_points_that_occur_twice_are_each_others_neighbours(student):
     expect_close(got, _agreement(z, y, 1), "neighbour_label_agreement(z, y, k=1) for 28 points of "
                  "which 8 occur twice (a point's copy is its nearest other point): scikit-learn's "
                  "NearestNeighbors", atol=1e-9, hints=[
-                     (lambda g, w: g > w, "Yours counts agreements a point's copy would not give: is "
-                      "the point itself, rather than its copy, among its neighbours?")])
+                     (lambda g, w: True, "A point's copy, at distance 0, is its nearest other point and "
+                      "counts as a neighbour; only the point itself is left out (by its index, not by its "
+                      "distance)")])
