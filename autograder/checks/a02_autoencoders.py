@@ -38,6 +38,7 @@ from autograder.api import (
     show,
     tensor,
 )
+from autograder.fixtures import WeightedSquaredError
 from latentlab import data
 
 # data
@@ -135,10 +136,15 @@ def _slip_hints(slips, rtol: float = 1e-6):
 # PCA
 
 
-def _fitted_pca(student, latent_dim: int, x: np.ndarray):
-    """The learner's PCA(latent_dim) fitted on x, with its mean (d,) and components (k, d)."""
+def _fitted_pca(student, latent_dim: int, x: np.ndarray, watch: bool = False):
+    """The learner's PCA(latent_dim) fitted on x, with its mean (d,) and components (k, d); with
+    `watch`, fit must also leave x as it was."""
     pca = student.new("PCA", latent_dim)
-    pca.call("fit", x)
+    if watch and pca.call_watching("fit", x)[1]:
+        raise AssertionError(f"x unchanged: expected PCA({latent_dim}).fit(x) to leave the caller's x as it was, "
+                             "got it changed in place (centre a copy, not x itself)")
+    if not watch:
+        pca.call("fit", x)
     n, d = x.shape
     mean = expect_array(pca.get("mean"), f"PCA({latent_dim}).mean after fit(x) for x ({n}, {d})",
                         shape=(d,))
@@ -256,13 +262,8 @@ def test_pca_components_are_ordered_by_variance(student):
 @_errors_fail("PCA(8) fitted on the training digits, reconstructing the held-out ones")
 def test_pca_on_digits_matches_sklearn_error(student):
     x_train, x_test, _, _ = _digits()
-    pca = student.new("PCA", 8)
-    _, changed = pca.call_watching("fit", np.array(x_train))  # float32, as the digits come
-    if changed:
-        raise AssertionError("x unchanged: expected PCA(8).fit(x) to leave the caller's digits as they were, got "
-                             "them changed in place (centre a copy, not x itself)")
-    for name in ("mean", "components"):
-        value = expect_array(pca.get(name), f"PCA(8).{name} after fit(x) for the float32 digits")
+    pca, mean, components = _fitted_pca(student, 8, np.array(x_train), watch=True)  # float32, as the digits come
+    for name, value in (("mean", mean), ("components", components)):
         if value.dtype != np.float64:
             raise AssertionError(f"every array is numpy float64: expected PCA(8).{name} in float64 after fitting "
                                  f"the float32 digits, got {value.dtype} (convert x to float64 before the SVD)")
@@ -674,11 +675,6 @@ def _history(value, num_epochs: int, settings: str) -> np.ndarray:
     return history
 
 
-def _weighted_error(x_hat, x, weight):
-    """The fixture's loss, WeightedSquaredError (autograder/fixtures.py), with its column weights."""
-    return (weight * (1 + x ** 2) * (x_hat - x) ** 2).mean()
-
-
 def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record: str = "mean",
             zero_grad: bool = True, fresh_optimizer: bool = False, optimizer: str = "adam",
             lr: float | None = None, weighted: bool = True):
@@ -686,7 +682,9 @@ def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record
     same initial weights: (history (num_epochs,), {name: weights after training})."""
     params = {name: torch.tensor(run.start[name], requires_grad=True) for name in _PARAMS}
     w_e, b_e, w_d, b_d = (params[name] for name in _PARAMS)
-    x, weight = torch.tensor(run.x), torch.tensor(run.weight)
+    x = torch.tensor(run.x)
+    weighted_error = WeightedSquaredError(x.shape[1])  # the fixture's loss, with the weights read back
+    weighted_error.weight = torch.tensor(run.weight)
     lr = run.lr if lr is None else lr
 
     def make_optimizer():
@@ -711,7 +709,7 @@ def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record
         for idx in batches:
             xb = x[idx]
             x_hat = F.linear(F.linear(xb, w_e, b_e), w_d, b_d)
-            loss = _weighted_error(x_hat, xb, weight) if weighted else ((x_hat - xb) ** 2).mean()
+            loss = weighted_error(x_hat, xb) if weighted else ((x_hat - xb) ** 2).mean()
             if zero_grad:
                 opt.zero_grad()
             loss.backward()
@@ -721,7 +719,7 @@ def _replay(run: _Run, *, order: str = "seeded", drop_last: bool = False, record
         if record == "after":  # the loss of all of x once the epoch is over
             with torch.no_grad():
                 x_hat = F.linear(F.linear(x, w_e, b_e), w_d, b_d)
-                history.append((_weighted_error(x_hat, x, weight) if weighted else ((x_hat - x) ** 2).mean()).item())
+                history.append((weighted_error(x_hat, x) if weighted else ((x_hat - x) ** 2).mean()).item())
         else:
             history.append({"mean": np.mean(losses), "last": losses[-1], "sum": np.sum(losses),
                             "weighted": np.dot(losses, sizes) / np.sum(sizes)}[record])
