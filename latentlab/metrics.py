@@ -111,3 +111,13 @@ def in_how_many(flags):
     if not any(flags):
         return "in no seed"
     return f"in {sum(flags)} of {len(flags)} seeds"
+
+
+def midpoint_norm_ratio(d, n_pairs=2000, seed=0):
+    """Mean over n_pairs seeded pairs z0, z1 ~ N(0, I_d) of the norm of their midpoint
+    (z0 + z1) / 2 over the mean of their two norms: a float, close to sqrt(1/2) for large d."""
+    rng = np.random.default_rng(seed)
+    z0, z1 = rng.standard_normal((2, n_pairs, d))  # (n_pairs, d) each
+    mid = np.linalg.norm((z0 + z1) / 2, axis=1)  # (n_pairs,)
+    ends = (np.linalg.norm(z0, axis=1) + np.linalg.norm(z1, axis=1)) / 2
+    return float(np.mean(mid / ends))
