@@ -30,7 +30,7 @@ from autograder.student import Generator, Handle, Student, StudentError, Tensor
 
 __all__ = ["graded", "tensor", "generator", "Handle", "Student", "StudentError", "describe", "show",
            "expect_array", "expect_type", "expect_scalar", "expect_tuple", "expect_close",
-           "expect_error", "learner_errors_fail"]
+           "expect_error", "learner_errors_fail", "near"]
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,9 @@ def show(values, digits: int = 4, limit: int = 8) -> str:
 _KINDS = {"f": "floating-point", "i": "integer", "b": "boolean", "u": "unsigned integer", "U": "text"}
 
 
-def expect_array(value, what: str, shape=None, dtype_kind: str | None = "f") -> np.ndarray:
-    """`value` as a numpy array (of `shape`, of a dtype kind in `dtype_kind`)."""
+def expect_array(value, what: str, shape=None, dtype_kind: str | None = "f", dtype=None) -> np.ndarray:
+    """`value` as a numpy array (of `shape`, of a dtype kind in `dtype_kind`, and of exactly
+    `dtype` when one is given)."""
     if not isinstance(value, np.ndarray):
         raise AssertionError(f"{what}: expected a numpy array (or a torch tensor), got {describe(value)}")
     if shape is not None and tuple(value.shape) != tuple(shape):
@@ -110,6 +111,8 @@ def expect_array(value, what: str, shape=None, dtype_kind: str | None = "f") -> 
     if dtype_kind is not None and value.dtype.kind not in dtype_kind:
         want = " or ".join(_KINDS.get(k, k) for k in dtype_kind)
         raise AssertionError(f"{what}: expected {want} numbers, got dtype {value.dtype}")
+    if dtype is not None and value.dtype != np.dtype(dtype):
+        raise AssertionError(f"{what}: expected dtype {np.dtype(dtype)}, got dtype {value.dtype}")
     return value
 
 
@@ -172,6 +175,12 @@ def expect_close(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8
                          + (f". {hint}" if hint else ""))
 
 
+def near(got, want, rtol: float = 1e-6, atol: float = 1e-12) -> bool:
+    """Whether `got` equals `want` (same shape) within tolerances: a symptom test for hints."""
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=atol))
+
+
 def _holds(symptom, got, want) -> bool:
     try:
         return bool(symptom(got, want))
@@ -201,7 +210,8 @@ def expect_error(kinds, what: str, call, *args, **kwargs) -> StudentError:
 @contextlib.contextmanager
 def learner_errors_fail(prop: str):
     """Within this block, an exception the learner's code raises fails the check with a message
-    naming `prop`, the property it breaks (a time-out or a crash is reported as it is)."""
+    naming `prop`, the property it breaks (a time-out or a crash is reported as it is). As a
+    decorator, `@learner_errors_fail(prop)` does the same for a whole check."""
     try:
         yield
     except StudentError as err:

@@ -35,6 +35,7 @@ from autograder.api import (
     expect_type,
     graded,
     learner_errors_fail,
+    near,
     show,
     tensor,
 )
@@ -88,12 +89,6 @@ def _pca_test_error(latent_dim: int) -> float:
     return float(np.mean((x_hat - x_test) ** 2))
 
 
-def _near(got, want, rtol: float = 1e-6) -> bool:
-    """Whether `got` equals `want` (same shape) within a relative tolerance: a symptom test."""
-    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=1e-12))
-
-
 def _expect_rows(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8, hints=()) -> None:
     """expect_close for matrices (m, d), reporting only the row that differs most, so that the
     message stays short; `hints` are evaluated on the whole matrices."""
@@ -110,25 +105,11 @@ def _expect_rows(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8
                  atol=atol, hints=whole)
 
 
-def _errors_fail(prop: str):
-    """Make an exception from the learner's code fail the check by an assertion naming `prop` (a
-    time-out, a crash or an unfinished exercise is reported as it is)."""
-    def mark(check):
-        @functools.wraps(check)
-        def run(student):
-            with learner_errors_fail(prop):
-                return check(student)
-
-        return run
-
-    return mark
-
-
 def _slip_hints(slips, rtol: float = 1e-6):
     """Hints for slips given as (the value that slip gives, what to say): a hint holds when the
     learner's value is that slip's, and no other slip gives the same value."""
     def holds(got, value):
-        return _near(got, value, rtol) and sum(_near(value, other, rtol) for other, _ in slips) == 1
+        return near(got, value, rtol) and sum(near(value, other, rtol) for other, _ in slips) == 1
 
     return [(lambda g, w, v=value: holds(g, v), text) for value, text in slips]
 
@@ -164,7 +145,7 @@ def _same_span(rows: np.ndarray, other: np.ndarray) -> bool:
 
 
 @graded("PCA", points=1)
-@_errors_fail("PCA(2) fitted on x (40, 6), then encoding and decoding")
+@learner_errors_fail("PCA(2) fitted on x (40, 6), then encoding and decoding")
 def test_pca_shapes(student):
     x = np.array(_blobs(0))
     pca = student.new("PCA", 2)
@@ -179,7 +160,7 @@ def test_pca_shapes(student):
 
 
 @graded("PCA", points=2)
-@_errors_fail("PCA(1) and PCA(3) fitted on x (40, 6)")
+@learner_errors_fail("PCA(1) and PCA(3) fitted on x (40, 6)")
 def test_pca_subspace_matches_sklearn(student):
     x = np.array(_blobs(1))
     _, _, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)  # (6, 6)
@@ -208,7 +189,7 @@ def test_pca_subspace_matches_sklearn(student):
 
 
 @graded("PCA", points=1)
-@_errors_fail("PCA(2) fitted on 50 points, encoding and decoding 20 others")
+@learner_errors_fail("PCA(2) fitted on 50 points, encoding and decoding 20 others")
 def test_pca_reconstruction_matches_sklearn(student):
     x = np.array(_blobs(2, n=70))
     x_fit, x_new = x[:50], x[50:]  # fit on 50 points, reconstruct 20 others
@@ -219,15 +200,15 @@ def test_pca_reconstruction_matches_sklearn(student):
     want = oracle.inverse_transform(oracle.transform(x_new))
     _expect_rows(x_hat, want, "decode(encode(x)) for 20 points not used to fit: scikit-learn's "
                  "reconstruction inverse_transform(transform(x))", atol=1e-8, hints=[
-                     (lambda g, w: _near(g + oracle.mean_, w), "Yours is off by the mean: decode "
+                     (lambda g, w: near(g + oracle.mean_, w), "Yours is off by the mean: decode "
                       "should return a point of the data space, around `mean`."),
-                     (lambda g, w: _near(g, x_new @ components.T @ components + mean),
+                     (lambda g, w: near(g, x_new @ components.T @ components + mean),
                       "Yours projects x without subtracting the mean first: encode measures the "
                       "coordinates of x - mean.")])
 
 
 @graded("PCA", points=1)
-@_errors_fail("PCA(2) fitted on 30 points of a plane, encoding and decoding")
+@learner_errors_fail("PCA(2) fitted on 30 points of a plane, encoding and decoding")
 def test_pca_decoder_inverts_encoder_on_planar_data(student):
     rng = np.random.default_rng(3)
     plane = rng.normal(size=(2, 5))  # x = centre + t @ plane: an exact 2-D plane in 5-D
@@ -237,7 +218,7 @@ def test_pca_decoder_inverts_encoder_on_planar_data(student):
                          "PCA(2).decode(PCA(2).encode(x)) for x (30, 5)", shape=(30, 5))
     _expect_rows(x_hat, x, "30 points on a 2-D plane that misses the origin, reconstructed by "
                  "PCA(2) fitted on them: the points themselves", atol=1e-8, hints=[
-                     (lambda g, w: _near(g - g.mean(axis=0), w - w.mean(axis=0)), "Yours is off by a "
+                     (lambda g, w: near(g - g.mean(axis=0), w - w.mean(axis=0)), "Yours is off by a "
                       "constant: is the mean added back in decode?")])
     z = rng.normal(size=(7, 2))
     back = expect_array(pca.call("encode", pca.call("decode", z)),
@@ -246,7 +227,7 @@ def test_pca_decoder_inverts_encoder_on_planar_data(student):
 
 
 @graded("PCA", points=1, hidden=True)
-@_errors_fail("PCA(4) fitted on x (60, 6), encoding x")
+@learner_errors_fail("PCA(4) fitted on x (60, 6), encoding x")
 def test_pca_components_are_ordered_by_variance(student):
     x = np.array(_blobs(5, n=60))
     pca, _, _ = _fitted_pca(student, 4, x)
@@ -254,12 +235,12 @@ def test_pca_components_are_ordered_by_variance(student):
     want = SklearnPCA(4, svd_solver="full").fit(x).explained_variance_
     expect_close(z.var(axis=0, ddof=1), want, "the variance of each latent coordinate over the "
                  "data: scikit-learn's explained_variance_, largest first", rtol=1e-6, hints=[
-                     (lambda g, w: _near(np.sort(g)[::-1], w), "These are the right variances in "
+                     (lambda g, w: near(np.sort(g)[::-1], w), "These are the right variances in "
                       "the wrong order: the direction of largest variance comes first.")])
 
 
 @graded("PCA", points=1, hidden=True)
-@_errors_fail("PCA(8) fitted on the training digits, reconstructing the held-out ones")
+@learner_errors_fail("PCA(8) fitted on the training digits, reconstructing the held-out ones")
 def test_pca_on_digits_matches_sklearn_error(student):
     x_train, x_test, _, _ = _digits()
     pca, mean, components = _fitted_pca(student, 8, np.array(x_train), watch=True)  # float32, as the digits come
@@ -311,7 +292,7 @@ def _curve_hints(s, n: int, d: int):
 
 
 @graded("pca_error_curve", points=1)
-@_errors_fail("pca_error_curve([4, 2, 1], n=5, d=3)")
+@learner_errors_fail("pca_error_curve([4, 2, 1], n=5, d=3)")
 def test_error_curve_on_a_small_example(student):
     s, n, d = [4.0, 2.0, 1.0], 5, 3
     want = np.array([21.0, 5.0, 1.0, 0.0]) / 15  # the squares left out, over n * d = 15 entries
@@ -320,7 +301,7 @@ def test_error_curve_on_a_small_example(student):
 
 
 @graded("pca_error_curve", points=2)
-@_errors_fail("pca_error_curve for the singular values of 40 points in 6-D")
+@learner_errors_fail("pca_error_curve for the singular values of 40 points in 6-D")
 def test_error_curve_matches_sklearn_reconstructions(student):
     x = np.array(_blobs(6, n=40))  # (40, 6)
     n, d = x.shape
@@ -335,7 +316,7 @@ def test_error_curve_matches_sklearn_reconstructions(student):
 
 
 @graded("pca_error_curve", points=1, hidden=True)
-@_errors_fail("pca_error_curve for 5 points in 8-D and for the digits")
+@learner_errors_fail("pca_error_curve for 5 points in 8-D and for the digits")
 def test_error_curve_with_fewer_points_than_pixels_and_on_digits(student):
     x = np.random.default_rng(7).normal(size=(5, 8)) + 2.0  # n < d: r = 5, the last value ~0
     s = np.linalg.svd(x - x.mean(axis=0), compute_uv=False)  # (5,)
@@ -384,7 +365,7 @@ def _bends(values: np.ndarray) -> float:
 
 
 @graded("Autoencoder", points=1)
-@_errors_fail("Autoencoder(sizes, seed=0) made and used for sizes [12, 8, 3], [12, 3] and [12, 10, 6, 3]")
+@learner_errors_fail("Autoencoder(sizes, seed=0) made and used for sizes [12, 8, 3], [12, 3] and [12, 10, 6, 3]")
 def test_autoencoder_shapes(student):
     rng = np.random.default_rng(10)
     for sizes in ([12, 8, 3], [12, 3], [12, 10, 6, 3]):
@@ -403,7 +384,7 @@ def test_autoencoder_shapes(student):
 
 
 @graded("Autoencoder", points=1)
-@_errors_fail("Autoencoder([10, 6, 2], seed=1) encoding, decoding and reconstructing x (8, 10)")
+@learner_errors_fail("Autoencoder([10, 6, 2], seed=1) encoding, decoding and reconstructing x (8, 10)")
 def test_forward_goes_through_the_bottleneck(student):
     x = np.random.default_rng(11).random((8, 10))
     model = student.new("Autoencoder", [10, 6, 2], seed=1)
@@ -420,7 +401,7 @@ def test_forward_goes_through_the_bottleneck(student):
 
 
 @graded("Autoencoder", points=1)
-@_errors_fail("Autoencoder([6, 2], seed=0).forward(x) for x (20, 6)")
+@learner_errors_fail("Autoencoder([6, 2], seed=0).forward(x) for x (20, 6)")
 def test_linear_autoencoder_reconstructions_span_latent_dim(student):
     x = np.random.default_rng(12).normal(size=(20, 6))
     model = student.new("Autoencoder", [6, 2], seed=0)
@@ -441,7 +422,7 @@ def test_linear_autoencoder_reconstructions_span_latent_dim(student):
 
 
 @graded("Autoencoder", points=1)
-@_errors_fail("Autoencoder([10, 6, 2], seed) made and encoding x (6, 10)")
+@learner_errors_fail("Autoencoder([10, 6, 2], seed) made and encoding x (6, 10)")
 def test_seed_sets_the_initial_weights(student):
     x = np.random.default_rng(13).random((6, 10))
     codes = []
@@ -461,7 +442,7 @@ def test_seed_sets_the_initial_weights(student):
 
 
 @graded("Autoencoder", points=1, hidden=True)
-@_errors_fail("Autoencoder([6, 16, 3], seed=0) encoding and decoding")
+@learner_errors_fail("Autoencoder([6, 16, 3], seed=0) encoding and decoding")
 def test_affine_layers_with_relu_between_but_not_at_the_ends(student):
     rng = np.random.default_rng(14)
     model = student.new("Autoencoder", [6, 16, 3], seed=0)
@@ -504,7 +485,7 @@ def test_affine_layers_with_relu_between_but_not_at_the_ends(student):
 
 
 @graded("Autoencoder", points=1, hidden=True)
-@_errors_fail("Autoencoder([6, 2], seed=2) encoding, decoding and back-propagating")
+@learner_errors_fail("Autoencoder([6, 2], seed=2) encoding, decoding and back-propagating")
 def test_gradients_flow_from_x_hat_back_to_x(student):
     model = student.new("Autoencoder", [6, 2], seed=2)
     w_e, _, w_d, _ = _affine_maps(model, 6, 2)
@@ -537,12 +518,12 @@ def _loss_hints(x_hat: np.ndarray, x: np.ndarray):
         (np.sqrt(mse), "That is the square root of the mean squared error (a root mean square)."),
         (float(np.mean(np.abs(err))), "That is the mean absolute error."),
     ]
-    return [(lambda g, w, v=value: _near(g, v, 1e-5) and sum(_near(v, u, 1e-5) for u, _ in slips) == 1,
+    return [(lambda g, w, v=value: near(g, v, 1e-5) and sum(near(v, u, 1e-5) for u, _ in slips) == 1,
              text) for value, text in slips]
 
 
 @graded("reconstruction_loss", points=1)
-@_errors_fail("reconstruction_loss(x_hat, x) for x (6, 5)")
+@learner_errors_fail("reconstruction_loss(x_hat, x) for x (6, 5)")
 def test_loss_matches_torch_mse(student):
     rng = np.random.default_rng(20)
     x_hat, x = rng.random((6, 5)).astype(np.float32), rng.random((6, 5)).astype(np.float32)
@@ -558,7 +539,7 @@ def test_loss_matches_torch_mse(student):
 
 
 @graded("reconstruction_loss", points=1)
-@_errors_fail("reconstruction_loss(x_hat, x) for batches of 3 and 30 rows")
+@learner_errors_fail("reconstruction_loss(x_hat, x) for batches of 3 and 30 rows")
 def test_loss_is_a_mean_whatever_the_batch_size(student):
     rng = np.random.default_rng(21)
     for n in (3, 30):
@@ -571,7 +552,7 @@ def test_loss_is_a_mean_whatever_the_batch_size(student):
 
 
 @graded("reconstruction_loss", points=1)
-@_errors_fail("reconstruction_loss(x_hat, x) and its gradient")
+@learner_errors_fail("reconstruction_loss(x_hat, x) and its gradient")
 def test_loss_gradient_reaches_x_hat(student):
     rng = np.random.default_rng(22)
     x_hat, x = rng.random((7, 3)).astype(np.float32), rng.random((7, 3)).astype(np.float32)
@@ -591,14 +572,14 @@ def test_loss_gradient_reaches_x_hat(student):
     grad = expect_array(grads[0], prop, shape=(7, 3))
     want = 2 * (x_hat - x) / x.size
     _expect_rows(grad, want, f"{prop}: 2 (x_hat - x) / 21, 21 being the number of entries", atol=1e-6,
-                 hints=[(lambda g, w, k=k: _near(g, k * w, 1e-4), text) for k, text in (
+                 hints=[(lambda g, w, k=k: near(g, k * w, 1e-4), text) for k, text in (
                      (21, "That is 21 times too large, the number of entries: a sum instead of a mean?"),
                      (3, "That is 3 times too large, the entries per row: a mean over the rows of per-row sums?"),
                      (7, "That is 7 times too large, the number of rows: a sum over the rows?"))])
 
 
 @graded("reconstruction_loss", points=1, hidden=True)
-@_errors_fail("reconstruction_loss(x_hat, x) for tensors of other shapes and dtypes")
+@learner_errors_fail("reconstruction_loss(x_hat, x) for tensors of other shapes and dtypes")
 def test_loss_of_any_shape_and_dtype(student):
     rng = np.random.default_rng(23)
     for shape, dtype in (((5, 1, 8, 8), np.float32), ((4, 6), np.float64)):
@@ -763,7 +744,7 @@ def _diagnosis(run: _Run, history: np.ndarray, end: dict) -> str:
                 "stepped (a loss taken out of the autograd graph by .item(), float(), .detach() or "
                 "torch.tensor(), gradients cleared between backward() and step(), or no step).")
     for slip, text in _SLIPS:
-        if _near(history, _replay(run, **slip)[0], 1e-5):
+        if near(history, _replay(run, **slip)[0], 1e-5):
             return text
     return ""
 
@@ -793,7 +774,7 @@ def _expect_reference(run: _Run, history: np.ndarray, end: dict, what: str) -> N
 
 
 @graded("train_autoencoder", points=1, timeout=30)
-@_errors_fail("train_autoencoder on the grader's linear autoencoder")
+@learner_errors_fail("train_autoencoder on the grader's linear autoencoder")
 def test_history_is_one_float_per_epoch(student):
     model, loss, run = _start(student, x=_curved(0, n=30, d=6), latent_dim=2, model_seed=0,
                               loss_seed=0, global_seed=10, num_epochs=3, lr=0.01, batch_size=8,
@@ -805,7 +786,7 @@ def test_history_is_one_float_per_epoch(student):
 
 
 @graded("train_autoencoder", points=2, timeout=30)
-@_errors_fail("train_autoencoder on the grader's linear autoencoder")
+@learner_errors_fail("train_autoencoder on the grader's linear autoencoder")
 def test_training_matches_a_reference_run(student):
     model, loss, run = _start(student, x=_curved(4, n=50, d=8), latent_dim=3, model_seed=4,
                               loss_seed=1, global_seed=123, num_epochs=3, lr=0.02, batch_size=16,
@@ -815,7 +796,7 @@ def test_training_matches_a_reference_run(student):
 
 
 @graded("train_autoencoder", points=1, timeout=30)
-@_errors_fail("train_autoencoder on the grader's linear autoencoder")
+@learner_errors_fail("train_autoencoder on the grader's linear autoencoder")
 def test_same_seed_same_run_whatever_the_global_generator(student):
     runs = []
     for global_seed in (1, 2):
@@ -838,7 +819,7 @@ def test_same_seed_same_run_whatever_the_global_generator(student):
 
 
 @graded("train_autoencoder", points=2, timeout=30)
-@_errors_fail("train_autoencoder on the grader's linear autoencoder and the digits")
+@learner_errors_fail("train_autoencoder on the grader's linear autoencoder and the digits")
 def test_trained_model_reconstructs_digits_like_the_reference(student):
     x_train, x_test, _, _ = _digits()
     model, loss, run = _start(student, x=x_train, latent_dim=2, model_seed=1, loss_seed=3,
@@ -861,7 +842,7 @@ def test_trained_model_reconstructs_digits_like_the_reference(student):
 
 
 @graded("train_autoencoder", points=1, hidden=True, timeout=30)
-@_errors_fail("train_autoencoder on the grader's linear autoencoder")
+@learner_errors_fail("train_autoencoder on the grader's linear autoencoder")
 def test_different_seeds_give_different_orders(student):
     histories = []
     for seed in (1, 2):
@@ -879,7 +860,7 @@ def test_different_seeds_give_different_orders(student):
 
 
 @graded("train_autoencoder", points=2, hidden=True, timeout=30)
-@_errors_fail("train_autoencoder on the grader's linear autoencoder")
+@learner_errors_fail("train_autoencoder on the grader's linear autoencoder")
 def test_training_matches_a_second_reference_run(student):
     model, loss, run = _start(student, x=_curved(8, n=21, d=5), latent_dim=2, model_seed=8,
                               loss_seed=4, global_seed=77, num_epochs=4, lr=0.05, batch_size=8,
@@ -913,7 +894,7 @@ def _agreement_hints(z: np.ndarray, y: np.ndarray, k: int):
 
 
 @graded("neighbour_label_agreement", points=1)
-@_errors_fail("neighbour_label_agreement(z, y, k) for 5 points on a line")
+@learner_errors_fail("neighbour_label_agreement(z, y, k) for 5 points on a line")
 def test_agreement_on_a_small_example(student):
     z = np.array([[0.0], [0.1], [5.0], [5.2], [10.0]])
     y = np.array([0, 0, 1, 1, 0])
@@ -929,7 +910,7 @@ def test_agreement_on_a_small_example(student):
 
 
 @graded("neighbour_label_agreement", points=2)
-@_errors_fail("neighbour_label_agreement(z, y, k) for 60 points in 3-D")
+@learner_errors_fail("neighbour_label_agreement(z, y, k) for 60 points in 3-D")
 def test_agreement_matches_sklearn(student):
     rng = np.random.default_rng(30)
     y = rng.integers(0, 4, size=60)
@@ -943,7 +924,7 @@ def test_agreement_matches_sklearn(student):
 
 
 @graded("neighbour_label_agreement", points=1, hidden=True)
-@_errors_fail("neighbour_label_agreement(z, y, k=3) for 450 digit codes")
+@learner_errors_fail("neighbour_label_agreement(z, y, k=3) for 450 digit codes")
 def test_agreement_on_digit_codes_matches_sklearn(student):
     x_train, x_test, _, y_test = _digits()
     z = SklearnPCA(8, svd_solver="full").fit(x_train.astype(np.float64)).transform(
@@ -956,7 +937,7 @@ def test_agreement_on_digit_codes_matches_sklearn(student):
 
 
 @graded("neighbour_label_agreement", points=1, hidden=True)
-@_errors_fail("neighbour_label_agreement(z, y, k=1) for 28 points, 8 of them twice")
+@learner_errors_fail("neighbour_label_agreement(z, y, k=1) for 28 points, 8 of them twice")
 def test_points_that_occur_twice_are_each_others_neighbours(student):
     rng = np.random.default_rng(31)
     z = rng.normal(size=(20, 2))

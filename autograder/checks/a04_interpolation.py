@@ -7,11 +7,12 @@ Oracles: scipy's `geometric_slerp` (on unit vectors), `multivariate_normal.logpd
 `NearestCentroid` (class means); closed forms on tiny inputs (exact endpoints, equal angles between
 frames at evenly spaced times, norms interpolated linearly, a line continued past its ends).
 `nearest_along_path` calls the learner's `slerp`, and says so when it fails.
+
+The module is longer than most: 23 checks of 7 exercises, and most of its lines are hints, each
+tied to the symptom of one mistake the chapter's mistake table (and a learner's trial) showed.
 """
 
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 from scipy.spatial import distance, geometric_slerp
@@ -26,6 +27,7 @@ from autograder.api import (
     expect_type,
     graded,
     learner_errors_fail,
+    near,
     show,
 )
 from latentlab import data
@@ -33,25 +35,6 @@ from latentlab import data
 # An endpoint whose unit vector u has u @ u = 1.0000000000000002 in float64: arccos gives NaN
 # unless the cosine is clipped to [-1, 1].
 SELF_DOT_ABOVE_ONE = np.array([0.903, 0.094, -0.743, -0.922])
-
-
-def _errors_fail(prop: str):
-    """An exception from the learner's code fails the check by an assertion naming `prop`."""
-    def mark(check):
-        @functools.wraps(check)
-        def run(student):
-            with learner_errors_fail(prop):
-                return check(student)
-
-        return run
-
-    return mark
-
-
-def _near(got, want, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
-    """Whether `got` equals `want` (same shape): a symptom test for hints."""
-    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    return g.shape == w.shape and bool(np.allclose(g, w, rtol=rtol, atol=atol))
 
 
 def _unchanged(student, name: str, what: str, *args):
@@ -69,7 +52,7 @@ def _unchanged(student, name: str, what: str, *args):
 def _lerp(student, z0, z1, ts, what: str = "") -> np.ndarray:
     what = what or f"lerp(z0, z1, ts) for z0, z1 ({len(z0)},) and {len(ts)} times"
     return expect_array(student.call("lerp", z0, z1, np.asarray(ts, dtype=np.float64)), what,
-                        shape=(len(ts), len(z0)))
+                        shape=(len(ts), len(z0)), dtype=np.float64)
 
 
 def _line(z0, z1, ts) -> np.ndarray:
@@ -79,19 +62,17 @@ def _line(z0, z1, ts) -> np.ndarray:
 
 def _lerp_hints(z0, z1, ts):
     swapped = _line(z1, z0, ts)
-    return [(lambda g, w: _near(g, swapped), "Yours goes from z1 to z0: at t = 0 the path is at z0, so z0 "
+    return [(lambda g, w: near(g, swapped), "Yours goes from z1 to z0: at t = 0 the path is at z0, so z0 "
              "gets the weight 1 - t.")]
 
 
 @graded("lerp", points=1)
-@_errors_fail("lerp(z0, z1, ts) for times in [0, 1]")
+@learner_errors_fail("lerp(z0, z1, ts) for times in [0, 1]")
 def test_lerp_matches_the_line_at_random_times(student):
     rng = np.random.default_rng(40)
     z0, z1 = rng.normal(size=(2, 5)) * 3.0
     ts = np.concatenate([[0.0, 1.0], rng.uniform(0.0, 1.0, size=6)])
     got = _lerp(student, z0, z1, ts)
-    if got.dtype != np.float64:
-        raise AssertionError(f"lerp returns float64: expected dtype float64, got {got.dtype}")
     expect_close(got[:2], np.stack([z0, z1]), "lerp at t = 0 and t = 1: exactly z0 and z1", atol=1e-12,
                  hints=_lerp_hints(z0, z1, ts[:2]))
     expect_close(got, _line(z0, z1, ts), "lerp(z0, z1, ts) at 8 times in [0, 1]: the point a fraction t "
@@ -99,19 +80,19 @@ def test_lerp_matches_the_line_at_random_times(student):
 
 
 @graded("lerp", points=1)
-@_errors_fail("lerp(z0, z1, ts) for times outside [0, 1]")
+@learner_errors_fail("lerp(z0, z1, ts) for times outside [0, 1]")
 def test_lerp_continues_the_line_past_the_endpoints(student):
     z0, z1 = np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, -1.5])
     ts = np.array([-1.0, -0.25, 1.5, 3.0])
     got = _lerp(student, z0, z1, ts)
     expect_close(got, _line(z0, z1, ts), "lerp at t = -1, -0.25, 1.5 and 3: the line through z0 and z1 "
                  "continued past its endpoints", atol=1e-12, hints=_lerp_hints(z0, z1, ts) + [
-                     (lambda g, w: _near(g, _line(z0, z1, np.clip(ts, 0, 1))), "Yours stops at the "
+                     (lambda g, w: near(g, _line(z0, z1, np.clip(ts, 0, 1))), "Yours stops at the "
                       "endpoints: times outside [0, 1] should not be clipped.")])
 
 
 @graded("lerp", points=1, hidden=True)
-@_errors_fail("lerp(z0, z1, ts) for float64 and float32 codes")
+@learner_errors_fail("lerp(z0, z1, ts) for float64 and float32 codes")
 def test_lerp_in_float64_and_leaves_its_inputs(student):
     rng = np.random.default_rng(41)
     z0, z1 = rng.normal(size=(2, 16)) * 10
@@ -119,8 +100,6 @@ def test_lerp_in_float64_and_leaves_its_inputs(student):
     _unchanged(student, "lerp", "lerp(z0, z1, ts)", z0, z1, ts)
     z0, z1 = z0.astype(np.float32), z1.astype(np.float32)
     got = _lerp(student, z0, z1, ts, "lerp(z0, z1, ts) for float32 z0, z1 (16,) and 11 times")
-    if got.dtype != np.float64:
-        raise AssertionError(f"lerp returns float64: expected dtype float64 for float32 codes, got {got.dtype}")
     expect_close(got, _line(z0.astype(np.float64), z1.astype(np.float64), ts), "lerp of float32 codes, "
                  "computed in float64", rtol=1e-12, atol=1e-12, hints=_lerp_hints(z0, z1, ts))
 
@@ -131,7 +110,7 @@ def test_lerp_in_float64_and_leaves_its_inputs(student):
 def _slerp(student, z0, z1, ts, what: str = "") -> np.ndarray:
     what = what or f"slerp(z0, z1, ts) for z0, z1 ({len(z0)},) and {len(ts)} times"
     got = expect_array(student.call("slerp", z0, z1, np.asarray(ts, dtype=np.float64)), what,
-                       shape=(len(ts), len(z0)))
+                       shape=(len(ts), len(z0)), dtype=np.float64)
     if np.isnan(got).any():
         raise AssertionError(f"{what}: expected finite numbers, got NaN in rows "
                              f"{np.flatnonzero(np.isnan(got).any(axis=1)).tolist()}. Is the cosine clipped "
@@ -157,36 +136,34 @@ def _slerp_hints(z0, z1, ts):
     swapped = (np.sin(t * omega) * u0 + np.sin((1 - t) * omega) * u1) / np.sin(omega)
     radius = ((1 - t) * r0 + t * r1)
     return [
-        (lambda g, w: _near(g, _great_circle(z1, z0, ts)), "Yours goes from z1 to z0: at t = 0 the path is "
+        (lambda g, w: near(g, _great_circle(z1, z0, ts)), "Yours goes from z1 to z0: at t = 0 the path is "
          "at z0."),
-        (lambda g, w: _near(g, swapped * radius), "Your sine weights are swapped: z0's weight is "
+        (lambda g, w: near(g, swapped * radius), "Your sine weights are swapped: z0's weight is "
          "sin((1 - t) omega) / sin(omega), which is 1 at t = 0."),
-        (lambda g, w: _near(g, _line(z0, z1, ts)), "Yours is the straight path: lerp is only for "
+        (lambda g, w: near(g, _line(z0, z1, ts)), "Yours is the straight path: lerp is only for "
          "(nearly) parallel endpoints."),
-        (lambda g, w: _near(np.linalg.norm(g, axis=1), 1.0) and not _near(radius, 1.0), "Your points all "
+        (lambda g, w: near(np.linalg.norm(g, axis=1), 1.0) and not near(radius, 1.0), "Your points all "
          "have norm 1: the norm is interpolated linearly from |z0| to |z1|."),
-        (lambda g, w: _near(g / np.linalg.norm(g, axis=1, keepdims=True),
+        (lambda g, w: near(g / np.linalg.norm(g, axis=1, keepdims=True),
                             w / np.linalg.norm(w, axis=1, keepdims=True)), "Your points have the right "
          "directions and the wrong norms: the norm at time t is (1 - t) |z0| + t |z1|."),
     ]
 
 
 @graded("slerp", points=2)
-@_errors_fail("slerp(z0, z1, ts) for unit vectors")
+@learner_errors_fail("slerp(z0, z1, ts) for unit vectors")
 def test_slerp_matches_scipy_on_unit_vectors(student):
     rng = np.random.default_rng(50)
     z0, z1 = rng.normal(size=(2, 6))
     z0, z1 = z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1)
     ts = np.concatenate([[0.0, 1.0], np.sort(rng.uniform(size=7))])
     got = _slerp(student, z0, z1, ts)
-    if got.dtype != np.float64:
-        raise AssertionError(f"slerp returns float64: expected dtype float64, got {got.dtype}")
     expect_close(got, geometric_slerp(z0, z1, ts), "slerp of two unit vectors (6,) at 9 times: "
                  "scipy.spatial.geometric_slerp", rtol=0, atol=1e-8, hints=_slerp_hints(z0, z1, ts))
 
 
 @graded("slerp", points=1)
-@_errors_fail("slerp(z0, z1, ts) for endpoints of different norms")
+@learner_errors_fail("slerp(z0, z1, ts) for endpoints of different norms")
 def test_slerp_exact_endpoints_and_equal_angles(student):
     rng = np.random.default_rng(51)
     z0, z1 = rng.normal(size=(2, 8)) * np.array([[0.5], [4.0]])
@@ -206,7 +183,7 @@ def test_slerp_exact_endpoints_and_equal_angles(student):
 
 
 @graded("slerp", points=1)
-@_errors_fail("slerp(z0, z1, ts) for endpoints of norms 1 and 5")
+@learner_errors_fail("slerp(z0, z1, ts) for endpoints of norms 1 and 5")
 def test_slerp_interpolates_the_norm_linearly(student):
     rng = np.random.default_rng(52)
     z0, z1 = rng.normal(size=(2, 5))
@@ -220,7 +197,7 @@ def test_slerp_interpolates_the_norm_linearly(student):
 
 
 @graded("slerp", points=1)
-@_errors_fail("slerp(z0, z1, ts) for endpoints of different norms")
+@learner_errors_fail("slerp(z0, z1, ts) for endpoints of different norms")
 def test_slerp_directions_follow_the_great_circle(student):
     rng = np.random.default_rng(53)
     z0, z1 = rng.normal(size=(2, 4)) * np.array([[7.0], [0.3]])
@@ -235,7 +212,7 @@ def test_slerp_directions_follow_the_great_circle(student):
 
 
 @graded("slerp", points=1, depends=("lerp",))
-@_errors_fail("slerp(z0, z1, ts) for (nearly) parallel endpoints and a zero endpoint")
+@learner_errors_fail("slerp(z0, z1, ts) for (nearly) parallel endpoints and a zero endpoint")
 def test_slerp_is_lerp_for_parallel_or_zero_endpoints(student):
     ts = np.linspace(0.0, 1.0, 5)
     z = SELF_DOT_ABOVE_ONE
@@ -251,7 +228,7 @@ def test_slerp_is_lerp_for_parallel_or_zero_endpoints(student):
 
 
 @graded("slerp", points=1, hidden=True)
-@_errors_fail("slerp(z0, z1, ts) for opposite endpoints")
+@learner_errors_fail("slerp(z0, z1, ts) for opposite endpoints")
 def test_slerp_refuses_opposite_endpoints(student):
     ts = np.linspace(0.0, 1.0, 5)
     z = np.array([1.0, 2.0, -0.5])
@@ -262,7 +239,7 @@ def test_slerp_refuses_opposite_endpoints(student):
 
 
 @graded("slerp", points=1, hidden=True)
-@_errors_fail("slerp(z0, z1, ts) for float32 codes in 64 dimensions")
+@learner_errors_fail("slerp(z0, z1, ts) for float32 codes in 64 dimensions")
 def test_slerp_in_float64_and_leaves_its_inputs(student):
     rng = np.random.default_rng(54)
     z0, z1 = rng.normal(size=(2, 64)) * np.array([[1.0], [3.0]])
@@ -270,8 +247,6 @@ def test_slerp_in_float64_and_leaves_its_inputs(student):
     _unchanged(student, "slerp", "slerp(z0, z1, ts)", z0, z1, ts)
     z0, z1 = z0.astype(np.float32), z1.astype(np.float32)
     got = _slerp(student, z0, z1, ts, "slerp(z0, z1, ts) for float32 z0, z1 (64,)")
-    if got.dtype != np.float64:
-        raise AssertionError(f"slerp returns float64: expected dtype float64 for float32 codes, got {got.dtype}")
     z0, z1 = z0.astype(np.float64), z1.astype(np.float64)
     expect_close(got, _great_circle(z0, z1, ts), "slerp of two float32 samples of N(0, I_64) of different "
                  "scales: the great circle between their directions, norm interpolated linearly", atol=1e-8,
@@ -284,7 +259,7 @@ def test_slerp_in_float64_and_leaves_its_inputs(student):
 def _log_prior(student, z, scale=None) -> np.ndarray:
     args = () if scale is None else (scale,)
     what = f"log_prior(z{'' if scale is None else f', scale={scale}'}) for z {z.shape}"
-    return expect_array(student.call("log_prior", z, *args), what, shape=(len(z),))
+    return expect_array(student.call("log_prior", z, *args), what, shape=(len(z),), dtype=np.float64)
 
 
 def _oracle_log_prior(z, scale=1.0) -> np.ndarray:
@@ -297,37 +272,35 @@ def _log_prior_hints(z, scale=1.0):
     want = _oracle_log_prior(z, scale)
     sq = (z**2).sum(axis=1)
     hints = [
-        (lambda g, w: _near(g, want + 0.5 * d * np.log(2 * np.pi)), "Yours misses the normalising "
+        (lambda g, w: near(g, want + 0.5 * d * np.log(2 * np.pi)), "Yours misses the normalising "
          "term -d/2 log(2 pi)."),
-        (lambda g, w: _near(g, -0.5 * sq / scale**2), "Yours is only the exponent: the normalising "
+        (lambda g, w: near(g, -0.5 * sq / scale**2), "Yours is only the exponent: the normalising "
          "constant -d log(scale) - d/2 log(2 pi) is part of the log-density."),
         (lambda g, w: np.isinf(g).any(), "A density computed first and then logged underflows to 0 "
          "(log gives -inf): work with the log-density directly."),
     ]
     if scale != 1.0:  # these slips change nothing when scale is 1
-        hints += [(lambda g, w: _near(g, _oracle_log_prior(z, np.sqrt(scale))), "Yours treats scale as the "
+        hints += [(lambda g, w: near(g, _oracle_log_prior(z, np.sqrt(scale))), "Yours treats scale as the "
                    "variance; it is the standard deviation, so the variance is scale**2."),
-                  (lambda g, w: _near(g, want + d * np.log(scale)), "Yours misses the term -d log(scale) of "
+                  (lambda g, w: near(g, want + d * np.log(scale)), "Yours misses the term -d log(scale) of "
                    "the normalising constant.")]
-    return hints + [(lambda g, w: _near(g, w, rtol=1e-5), "Yours agrees to about 7 significant digits only: "
+    return hints + [(lambda g, w: near(g, w, rtol=1e-5), "Yours agrees to about 7 significant digits only: "
                      "is it computed in float32? Convert z to float64 first.")]
 
 
 @graded("log_prior", points=1)
-@_errors_fail("log_prior(z) for points in 1, 3 and 16 dimensions")
+@learner_errors_fail("log_prior(z) for points in 1, 3 and 16 dimensions")
 def test_log_prior_matches_scipy(student):
     rng = np.random.default_rng(60)
     for d in (1, 3, 16):
         z = rng.normal(size=(6, d)) * 1.5
         got = _log_prior(student, z)
-        if got.dtype != np.float64:
-            raise AssertionError(f"log_prior returns float64: expected dtype float64, got {got.dtype}")
         expect_close(got, _oracle_log_prior(z), f"log_prior(z) for 6 points in {d} dimensions: "
                      "scipy.stats.multivariate_normal(0, I).logpdf", rtol=1e-10, hints=_log_prior_hints(z))
 
 
 @graded("log_prior", points=1)
-@_errors_fail("log_prior(z, scale) for scales 0.5 and 2.5")
+@learner_errors_fail("log_prior(z, scale) for scales 0.5 and 2.5")
 def test_log_prior_with_a_scale(student):
     rng = np.random.default_rng(61)
     z = rng.normal(size=(5, 4)) * 2.0
@@ -338,7 +311,7 @@ def test_log_prior_with_a_scale(student):
 
 
 @graded("log_prior", points=1)
-@_errors_fail("log_prior(z) for points far from the origin")
+@learner_errors_fail("log_prior(z) for points far from the origin")
 def test_log_prior_far_from_the_origin(student):
     rng = np.random.default_rng(62)
     z = rng.normal(size=(4, 8))
@@ -348,12 +321,10 @@ def test_log_prior_far_from_the_origin(student):
 
 
 @graded("log_prior", points=1, hidden=True)
-@_errors_fail("log_prior(z, scale=3.0) for 200 float32 points in 2 dimensions")
+@learner_errors_fail("log_prior(z, scale=3.0) for 200 float32 points in 2 dimensions")
 def test_log_prior_of_many_float32_points(student):
     z = (np.random.default_rng(63).normal(size=(200, 2)) * 3.0).astype(np.float32)
     got = _log_prior(student, z, 3.0)
-    if got.dtype != np.float64:
-        raise AssertionError(f"log_prior returns float64: expected dtype float64 for float32 z, got {got.dtype}")
     z64 = z.astype(np.float64)
     expect_close(got, _oracle_log_prior(z64, 3.0), "log_prior(z, scale=3.0) for 200 float32 points in 2 "
                  "dimensions: one log-density per row, scipy's", rtol=1e-10, hints=_log_prior_hints(z64, 3.0))
@@ -364,9 +335,7 @@ def test_log_prior_of_many_float32_points(student):
 
 def _smoothness(student, frames, what: str):
     steps, ratio = expect_tuple(student.call("path_smoothness", frames), what, 2, ("steps", "ratio"))
-    steps = expect_array(steps, f"steps of {what}", shape=(len(frames) - 1,))
-    if steps.dtype != np.float64:
-        raise AssertionError(f"steps are float64: expected dtype float64 from {what}, got {steps.dtype}")
+    steps = expect_array(steps, f"steps of {what}", shape=(len(frames) - 1,), dtype=np.float64)
     return steps, float(expect_type(ratio, (float, int), f"ratio of {what}, a Python float"))
 
 
@@ -376,21 +345,21 @@ def _oracle_steps(frames) -> np.ndarray:
 
 def _step_hints(frames):
     want = _oracle_steps(frames)
-    return [(lambda g, w: _near(g, want**2), "Yours are squared distances: a step is the Euclidean "
+    return [(lambda g, w: near(g, want**2), "Yours are squared distances: a step is the Euclidean "
              "distance, the square root of the sum of squares."),
-            (lambda g, w: _near(g, np.abs(np.diff(frames, axis=0)).sum(axis=1)), "Yours are Manhattan "
+            (lambda g, w: near(g, np.abs(np.diff(frames, axis=0)).sum(axis=1)), "Yours are Manhattan "
              "distances (sums of absolute differences); a step is Euclidean.")]
 
 
 def _ratio_hints(steps):
-    return [(lambda g, w: _near(g, steps.max() / steps.min()), "Yours is the largest step over the "
+    return [(lambda g, w: near(g, steps.max() / steps.min()), "Yours is the largest step over the "
              "smallest; the contract divides by the mean step."),
-            (lambda g, w: _near(g, steps.mean() / steps.max()), "Yours is the mean over the largest "
+            (lambda g, w: near(g, steps.mean() / steps.max()), "Yours is the mean over the largest "
              "step, upside down.")]
 
 
 @graded("path_smoothness", points=1)
-@_errors_fail("path_smoothness(frames) for 7 frames of 10 numbers")
+@learner_errors_fail("path_smoothness(frames) for 7 frames of 10 numbers")
 def test_steps_match_scipy(student):
     frames = np.random.default_rng(70).normal(size=(7, 10))
     steps, ratio = _smoothness(student, frames, "path_smoothness(frames) for frames (7, 10)")
@@ -402,7 +371,7 @@ def test_steps_match_scipy(student):
 
 
 @graded("path_smoothness", points=1)
-@_errors_fail("path_smoothness(frames) for a path that jumps")
+@learner_errors_fail("path_smoothness(frames) for a path that jumps")
 def test_ratio_of_a_path_that_jumps(student):
     frames = np.array([[0.0, 0.0], [0.6, 0.8], [1.2, 1.6], [1.8, 2.4], [6.0, 8.0]])  # steps 1, 1, 1, 7
     steps, ratio = _smoothness(student, frames, "path_smoothness(frames) for 5 frames on a line")
@@ -413,7 +382,7 @@ def test_ratio_of_a_path_that_jumps(student):
 
 
 @graded("path_smoothness", points=1)
-@_errors_fail("path_smoothness(frames) for paths that stand still")
+@learner_errors_fail("path_smoothness(frames) for paths that stand still")
 def test_a_path_that_stands_still(student):
     still = np.tile(np.array([[0.5, -1.0, 2.0]]), (4, 1))
     steps, ratio = _smoothness(student, still, "path_smoothness(frames) for 4 equal frames")
@@ -427,7 +396,7 @@ def test_a_path_that_stands_still(student):
 
 
 @graded("path_smoothness", points=1, hidden=True)
-@_errors_fail("path_smoothness(frames) for two frames and for an even path")
+@learner_errors_fail("path_smoothness(frames) for two frames and for an even path")
 def test_two_frames_and_an_even_path(student):
     frames = np.array([[1.0, 2.0, 2.0], [0.0, 0.0, 0.0]], dtype=np.float32)
     steps, ratio = _smoothness(student, frames, "path_smoothness(frames) for 2 float32 frames")
@@ -446,11 +415,8 @@ def test_two_frames_and_an_even_path(student):
 
 def _nearest_real(student, frames, reference, what: str):
     out = expect_tuple(student.call("nearest_real", frames, reference), what, 2, ("distances", "indices"))
-    dist = expect_array(out[0], f"distances of {what}", shape=(len(frames),))
-    idx = expect_array(out[1], f"indices of {what}", shape=(len(frames),), dtype_kind="iu")
-    if dist.dtype != np.float64 or idx.dtype != np.int64:
-        raise AssertionError(f"distances are float64 and indices int64: expected them from {what}, got "
-                             f"{dist.dtype} and {idx.dtype}")
+    dist = expect_array(out[0], f"distances of {what}", shape=(len(frames),), dtype=np.float64)
+    idx = expect_array(out[1], f"indices of {what}", shape=(len(frames),), dtype_kind="iu", dtype=np.int64)
     return dist, idx
 
 
@@ -467,7 +433,7 @@ def _expect_nearest(student, frames, reference, what: str):
                  "a tie", atol=0, hints=[(lambda g, w: np.array_equal(g, farthest), "Yours are the "
                                           "farthest rows: the nearest has the smallest distance.")])
     expect_close(dist, want_dist, f"distances of {what}: scikit-learn's NearestNeighbors", rtol=1e-9,
-                 atol=1e-6, hints=[(lambda g, w: _near(g, w**2), "Yours are squared distances: take the "
+                 atol=1e-6, hints=[(lambda g, w: near(g, w**2), "Yours are squared distances: take the "
                                     "square root."),
                                    (lambda g, w: np.isnan(g).any(), "NaN comes from the square root of a "
                                     "small negative number: |a|^2 + |b|^2 - 2 a.b rounds below 0 for equal "
@@ -475,7 +441,7 @@ def _expect_nearest(student, frames, reference, what: str):
 
 
 @graded("nearest_real", points=2)
-@_errors_fail("nearest_real(frames, reference) for 6 frames and 30 reference rows")
+@learner_errors_fail("nearest_real(frames, reference) for 6 frames and 30 reference rows")
 def test_nearest_real_matches_sklearn(student):
     rng = np.random.default_rng(80)
     frames, reference = rng.normal(size=(6, 8)), rng.normal(size=(30, 8))
@@ -484,7 +450,7 @@ def test_nearest_real_matches_sklearn(student):
 
 
 @graded("nearest_real", points=1)
-@_errors_fail("nearest_real(frames, reference) for frames that are rows of reference")
+@learner_errors_fail("nearest_real(frames, reference) for frames that are rows of reference")
 def test_frames_that_are_real_examples_are_at_distance_zero(student):
     rng = np.random.default_rng(81)
     reference = rng.uniform(5.0, 15.0, size=(12, 8))
@@ -500,7 +466,7 @@ def test_frames_that_are_real_examples_are_at_distance_zero(student):
 
 
 @graded("nearest_real", points=1)
-@_errors_fail("nearest_real(frames, reference) for a reference with rows that occur twice")
+@learner_errors_fail("nearest_real(frames, reference) for a reference with rows that occur twice")
 def test_ties_go_to_the_lowest_index(student):
     rng = np.random.default_rng(82)
     rows = rng.normal(size=(10, 5))
@@ -517,7 +483,7 @@ def test_ties_go_to_the_lowest_index(student):
 
 
 @graded("nearest_real", points=1, hidden=True)
-@_errors_fail("nearest_real(frames, x_train) for a path between two digits")
+@learner_errors_fail("nearest_real(frames, x_train) for a path between two digits")
 def test_nearest_real_on_digits(student):
     x_train, x_test, _, _ = data.digits()
     frames = _line(x_test[0].astype(np.float64), x_test[5].astype(np.float64), np.linspace(0, 1, 9))
@@ -537,9 +503,8 @@ def test_nearest_real_on_digits(student):
 
 
 def _attribute(student, z, labels, source, target, what: str) -> np.ndarray:
-    got = expect_array(student.call("attribute_vector", z, labels, source, target), what, shape=(z.shape[1],))
-    if got.dtype != np.float64:
-        raise AssertionError(f"attribute_vector returns float64: expected dtype float64, got {got.dtype}")
+    got = expect_array(student.call("attribute_vector", z, labels, source, target), what, shape=(z.shape[1],),
+                       dtype=np.float64)
     return got
 
 
@@ -553,16 +518,16 @@ def _oracle_attribute(z, labels, source, target) -> np.ndarray:
 def _attribute_hints(z, labels, source, target):
     want = _oracle_attribute(z, labels, source, target)
     sums = z[labels == target].sum(axis=0) - z[labels == source].sum(axis=0)
-    return [(lambda g, w: _near(g, -want), "Yours points the wrong way, from target to source: it is "
+    return [(lambda g, w: near(g, -want), "Yours points the wrong way, from target to source: it is "
              "target's mean minus source's."),
-            (lambda g, w: _near(g, sums), "Yours is a difference of sums; the contract asks for the "
+            (lambda g, w: near(g, sums), "Yours is a difference of sums; the contract asks for the "
              "difference of the class means."),
-            (lambda g, w: _near(g, z[labels == target].mean(axis=0) - z.mean(axis=0)), "Yours starts "
+            (lambda g, w: near(g, z[labels == target].mean(axis=0) - z.mean(axis=0)), "Yours starts "
              "from the mean of all codes, not of the source class.")]
 
 
 @graded("attribute_vector", points=1)
-@_errors_fail("attribute_vector(z, labels, source, target) for int labels")
+@learner_errors_fail("attribute_vector(z, labels, source, target) for int labels")
 def test_attribute_vector_matches_class_means(student):
     rng = np.random.default_rng(90)
     labels = rng.integers(0, 4, size=40)
@@ -576,7 +541,7 @@ def test_attribute_vector_matches_class_means(student):
 
 
 @graded("attribute_vector", points=1)
-@_errors_fail("attribute_vector(z, labels, source, target) for string labels")
+@learner_errors_fail("attribute_vector(z, labels, source, target) for string labels")
 def test_attribute_vector_with_string_labels(student):
     rng = np.random.default_rng(91)
     labels = np.array(["smile"] * 3 + ["neutral"] * 9 + ["glasses"] * 5)
@@ -588,7 +553,7 @@ def test_attribute_vector_with_string_labels(student):
 
 
 @graded("attribute_vector", points=1)
-@_errors_fail("attribute_vector(z, labels, source, target) for labels no code has")
+@learner_errors_fail("attribute_vector(z, labels, source, target) for labels no code has")
 def test_attribute_vector_refuses_a_missing_label(student):
     z = np.arange(12.0).reshape(6, 2)
     labels = np.array([0, 0, 1, 1, 2, 2])
@@ -599,15 +564,13 @@ def test_attribute_vector_refuses_a_missing_label(student):
 
 
 @graded("attribute_vector", points=1, hidden=True)
-@_errors_fail("attribute_vector(z, labels, 1, 7) for float32 codes of the digits")
+@learner_errors_fail("attribute_vector(z, labels, 1, 7) for float32 codes of the digits")
 def test_attribute_vector_moves_one_mean_onto_the_other(student):
     _, x_test, _, y_test = data.digits()
     z = np.array(x_test[:, :10])  # (450, 10) float32
     got = expect_array(_unchanged(student, "attribute_vector", "attribute_vector(z, labels, 1, 7)", z,
-                                  np.array(y_test), 1, 7), "attribute_vector(z, labels, 1, 7)", shape=(10,))
-    if got.dtype != np.float64:
-        raise AssertionError(f"attribute_vector returns float64: expected dtype float64 for float32 codes, "
-                             f"got {got.dtype}")
+                                  np.array(y_test), 1, 7), "attribute_vector(z, labels, 1, 7) for float32 codes",
+                       shape=(10,), dtype=np.float64)
     z64 = z.astype(np.float64)
     expect_close(z64[y_test == 1].mean(axis=0) + got, z64[y_test == 7].mean(axis=0), "the mean code of the "
                  "1s plus attribute_vector(z, labels, 1, 7): the mean code of the 7s", rtol=1e-9, atol=1e-9,
@@ -629,9 +592,7 @@ def _oracle_along(z0, z1, items, n_steps, exclude=()):
 def _expect_along(student, z0, z1, items, n_steps, exclude, prop, hints=()):
     what = f"nearest_along_path(z0, z1, items, {n_steps}, exclude={list(exclude)}) for items {items.shape}"
     got = expect_array(student.call("nearest_along_path", z0, z1, items, n_steps, exclude=list(exclude)), what,
-                       shape=(n_steps,), dtype_kind="iu")
-    if got.dtype != np.int64:
-        raise AssertionError(f"indices are int64: expected dtype int64 from {what}, got {got.dtype}")
+                       shape=(n_steps,), dtype_kind="iu", dtype=np.int64)
     want = _oracle_along(z0, z1, items, n_steps, exclude)
     ts = np.linspace(0.0, 1.0, n_steps)
     extra = [(lambda g, w: np.array_equal(g, _oracle_along(z0, z1, items, n_steps)) and list(exclude),
@@ -645,7 +606,7 @@ def _expect_along(student, z0, z1, items, n_steps, exclude, prop, hints=()):
 
 
 @graded("nearest_along_path", points=2, depends=("slerp",))
-@_errors_fail("nearest_along_path(z0, z1, items, n_steps, exclude)")
+@learner_errors_fail("nearest_along_path(z0, z1, items, n_steps, exclude)")
 def test_nearest_along_path_matches_sklearn_cosine(student):
     rng = np.random.default_rng(100)
     items = rng.normal(size=(60, 3))
@@ -655,7 +616,7 @@ def test_nearest_along_path_matches_sklearn_cosine(student):
 
 
 @graded("nearest_along_path", points=1, depends=("slerp",))
-@_errors_fail("nearest_along_path(z0, z1, items, n_steps) for items of very different norms")
+@learner_errors_fail("nearest_along_path(z0, z1, items, n_steps) for items of very different norms")
 def test_items_of_different_norms_are_ranked_by_cosine(student):
     rng = np.random.default_rng(101)
     items = rng.normal(size=(40, 4)) * np.exp(rng.uniform(-4.0, 4.0, size=(40, 1)))  # norms 0.02 to 50
@@ -665,7 +626,7 @@ def test_items_of_different_norms_are_ranked_by_cosine(student):
 
 
 @graded("nearest_along_path", points=1, depends=("slerp",))
-@_errors_fail("nearest_along_path(z0, z1, items, n_steps, exclude) for z0 and z1 taken from items")
+@learner_errors_fail("nearest_along_path(z0, z1, items, n_steps, exclude) for z0 and z1 taken from items")
 def test_excluded_rows_are_never_read_out(student):
     rng = np.random.default_rng(102)
     items = rng.normal(size=(30, 5))
@@ -677,7 +638,7 @@ def test_excluded_rows_are_never_read_out(student):
 
 
 @graded("nearest_along_path", points=1, hidden=True, depends=("slerp",))
-@_errors_fail("nearest_along_path(z0, z1, items, n_steps) with n_steps = 2 and the last step")
+@learner_errors_fail("nearest_along_path(z0, z1, items, n_steps) with n_steps = 2 and the last step")
 def test_both_ends_of_the_path_are_read_out(student):
     rng = np.random.default_rng(103)
     items = rng.normal(size=(25, 4))
@@ -690,7 +651,7 @@ def test_both_ends_of_the_path_are_read_out(student):
 
 
 @graded("nearest_along_path", points=1, hidden=True, depends=("slerp",))
-@_errors_fail("nearest_along_path(z0, z1, items, n_steps) for items that occur twice")
+@learner_errors_fail("nearest_along_path(z0, z1, items, n_steps) for items that occur twice")
 def test_duplicate_items_go_to_the_lowest_index(student):
     rng = np.random.default_rng(104)
     rows = rng.normal(size=(15, 3))
