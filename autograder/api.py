@@ -30,7 +30,7 @@ from autograder.student import Generator, Handle, Student, StudentError, Tensor
 
 __all__ = ["graded", "tensor", "generator", "Handle", "Student", "StudentError", "describe", "show",
            "expect_array", "expect_type", "expect_scalar", "expect_tuple", "expect_close",
-           "expect_error", "learner_errors_fail", "near"]
+           "expect_error", "learner_errors_fail", "near", "call_unchanged"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,16 @@ def expect_close(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8
         digits += 2
     raise AssertionError(f"{prop}: expected {show(w, digits)}, got {show(g, digits)}{where}"
                          + (f". {hint}" if hint else ""))
+
+
+def call_unchanged(student, name: str, what: str, *args):
+    """The value of the learner's `name(*args)`, failing the check if the call changed an
+    argument in place; `what` names the call in the message."""
+    value, changed = student.call_watching(name, *args)
+    if changed:
+        raise AssertionError(f"the inputs are left unchanged: expected {what} to leave its arguments as they "
+                             f"were, got {', '.join(changed)} changed in place (work on a copy)")
+    return value
 
 
 def near(got, want, rtol: float = 1e-6, atol: float = 1e-12) -> bool:

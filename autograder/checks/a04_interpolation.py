@@ -20,6 +20,7 @@ from scipy.stats import multivariate_normal
 from sklearn.neighbors import NearestCentroid, NearestNeighbors
 
 from autograder.api import (
+    call_unchanged,
     expect_array,
     expect_close,
     expect_error,
@@ -35,15 +36,6 @@ from latentlab import data
 # An endpoint whose unit vector u has u @ u = 1.0000000000000002 in float64: arccos gives NaN
 # unless the cosine is clipped to [-1, 1].
 SELF_DOT_ABOVE_ONE = np.array([0.903, 0.094, -0.743, -0.922])
-
-
-def _unchanged(student, name: str, what: str, *args):
-    """Call `name`, failing when it changed an argument in place; returns its value."""
-    value, changed = student.call_watching(name, *args)
-    if changed:
-        raise AssertionError(f"the inputs are left unchanged: expected {what} to leave its arguments as they "
-                             f"were, got {', '.join(changed)} changed in place (work on a copy)")
-    return value
 
 
 # lerp
@@ -97,7 +89,7 @@ def test_lerp_in_float64_and_leaves_its_inputs(student):
     rng = np.random.default_rng(41)
     z0, z1 = rng.normal(size=(2, 16)) * 10
     ts = np.linspace(0.0, 1.0, 11)
-    _unchanged(student, "lerp", "lerp(z0, z1, ts)", z0, z1, ts)
+    call_unchanged(student, "lerp", "lerp(z0, z1, ts)", z0, z1, ts)
     z0, z1 = z0.astype(np.float32), z1.astype(np.float32)
     got = _lerp(student, z0, z1, ts, "lerp(z0, z1, ts) for float32 z0, z1 (16,) and 11 times")
     expect_close(got, _line(z0.astype(np.float64), z1.astype(np.float64), ts), "lerp of float32 codes, "
@@ -244,7 +236,7 @@ def test_slerp_in_float64_and_leaves_its_inputs(student):
     rng = np.random.default_rng(54)
     z0, z1 = rng.normal(size=(2, 64)) * np.array([[1.0], [3.0]])
     ts = np.linspace(0.0, 1.0, 17)
-    _unchanged(student, "slerp", "slerp(z0, z1, ts)", z0, z1, ts)
+    call_unchanged(student, "slerp", "slerp(z0, z1, ts)", z0, z1, ts)
     z0, z1 = z0.astype(np.float32), z1.astype(np.float32)
     got = _slerp(student, z0, z1, ts, "slerp(z0, z1, ts) for float32 z0, z1 (64,)")
     z0, z1 = z0.astype(np.float64), z1.astype(np.float64)
@@ -489,7 +481,7 @@ def test_nearest_real_on_digits(student):
     frames = _line(x_test[0].astype(np.float64), x_test[5].astype(np.float64), np.linspace(0, 1, 9))
     student.reseed_globals(3)
     reference = np.array(x_train, dtype=np.float64)
-    _unchanged(student, "nearest_real", "nearest_real(frames, reference)", frames, reference)
+    call_unchanged(student, "nearest_real", "nearest_real(frames, reference)", frames, reference)
     dist, idx = _nearest_real(student, frames, np.array(x_train), "nearest_real(frames, x_train) for 9 "
                               "frames and the float32 training digits")
     want_dist, want_idx = _oracle_nearest(frames, x_train.astype(np.float64))
@@ -568,7 +560,7 @@ def test_attribute_vector_refuses_a_missing_label(student):
 def test_attribute_vector_moves_one_mean_onto_the_other(student):
     _, x_test, _, y_test = data.digits()
     z = np.array(x_test[:, :10])  # (450, 10) float32
-    got = expect_array(_unchanged(student, "attribute_vector", "attribute_vector(z, labels, 1, 7)", z,
+    got = expect_array(call_unchanged(student, "attribute_vector", "attribute_vector(z, labels, 1, 7)", z,
                                   np.array(y_test), 1, 7), "attribute_vector(z, labels, 1, 7) for float32 codes",
                        shape=(10,), dtype=np.float64)
     z64 = z.astype(np.float64)
