@@ -96,7 +96,7 @@ MISTAKES = [
     m("slerp returned in float32", "slerp", {NORM: "return (((1.0 - t) * r0 + t * r1) * direction).astype(np.float32)"},
       "test_slerp_matches_scipy_on_unit_vectors", also=(ALONG,)),
     m("the endpoints normalised in place", "slerp",
-      {UNITS: "z0 /= r0\n    z1 /= r1\n    u0, u1 = z0, z1"}, "test_slerp_in_float64_and_leaves_its_inputs"),
+      {UNITS: "z0 /= r0\n    z1 /= r1\n    u0, u1 = z0, z1"}, "test_slerp_of_float32_codes_in_64_dimensions"),
     m("the times not given a column axis", "slerp",
       {"    t = np.asarray(ts, dtype=np.float64)[:, None]  # (m, 1)\n    direction":
        "    t = np.asarray(ts, dtype=np.float64)\n    direction"},
@@ -160,6 +160,12 @@ MISTAKES = [
       {REAL_IN: "reference = np.asarray(reference, dtype=np.float64)\n    frames = np.asarray(frames)\n"
        "    frames -= reference.mean(axis=0)\n    reference = reference - reference.mean(axis=0)"},
       "test_nearest_real_on_digits"),
+    m("the nearest row by np.argsort's default sort, not stable for ties", "nearest_real",
+      {ARGMIN: "indices = np.argsort(dist, axis=1)[:, 0]"}, "test_ties_go_to_the_lowest_index"),
+    m("the clipped expansion |a|^2 + |b|^2 - 2ab in float32", "nearest_real",
+      {DIFF: "", DIST: "f32, r32 = frames.astype(np.float32), reference.astype(np.float32)\n"
+       "    dist = np.sqrt(np.maximum((f32**2).sum(1)[:, None] + (r32**2).sum(1)[None, :] - 2 * f32 @ r32.T, 0))"
+       ".astype(np.float64)"}, "test_frames_that_are_real_examples_are_at_distance_zero"),
     # attribute_vector
     m("the attribute vector with the wrong sign", "attribute_vector",
       {ATTRIBUTE: "return means[source] - means[target]"}, "test_attribute_vector_matches_class_means"),
@@ -193,6 +199,12 @@ MISTAKES = [
     m("excluded rows dropped, indices counted in what is left", ALONG,
       {EXCLUDE + "    " + ARGMAX: "    keep = np.setdiff1d(np.arange(len(items)), list(exclude))\n"
        "    return np.argmax(cos[:, keep], axis=1).astype(np.int64)"},
+      "test_nearest_along_path_matches_sklearn_cosine"),
+    m("excluded rows given a cosine of 0 rather than never picked", ALONG,
+      {EXCLUDE: "    cos[:, list(exclude)] = 0.0\n"}, "test_excluded_rows_are_never_read_out"),
+    m("the straight line between the unit vectors instead of slerp", ALONG,
+      {"path = slerp(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1), np.linspace(0.0, 1.0, n_steps))":
+       "path = lerp(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1), np.linspace(0.0, 1.0, n_steps))"},
       "test_nearest_along_path_matches_sklearn_cosine"),
 ]
 

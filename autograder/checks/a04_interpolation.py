@@ -127,11 +127,14 @@ def _slerp_hints(z0, z1, ts):
     t = ts[:, None]
     swapped = (np.sin(t * omega) * u0 + np.sin((1 - t) * omega) * u1) / np.sin(omega)
     radius = ((1 - t) * r0 + t * r1)
+    raw = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
     return [
         (lambda g, w: near(g, _great_circle(z1, z0, ts)), "Yours goes from z1 to z0: at t = 0 the path is "
          "at z0."),
         (lambda g, w: near(g, swapped * radius), "Your sine weights are swapped: z0's weight is "
          "sin((1 - t) omega) / sin(omega), which is 1 at t = 0."),
+        (lambda g, w: near(g, raw), "Yours applies the sine weights to z0 and z1 themselves, so the norm "
+         "bulges between them: apply them to the unit vectors, and scale by the interpolated norm."),
         (lambda g, w: near(g, _line(z0, z1, ts)), "Yours is the straight path: lerp is only for "
          "(nearly) parallel endpoints."),
         (lambda g, w: near(np.linalg.norm(g, axis=1), 1.0) and not near(radius, 1.0), "Your points all "
@@ -166,9 +169,15 @@ def test_slerp_exact_endpoints_and_equal_angles(student):
     unit = got / np.linalg.norm(got, axis=1, keepdims=True)
     angles = np.arccos(np.clip((unit[:-1] * unit[1:]).sum(axis=1), -1, 1))
     omega = np.arccos(np.clip(z0 @ z1 / np.linalg.norm(z0) / np.linalg.norm(z1), -1, 1))
+    raw = (np.sin((1 - ts[:, None]) * omega) * z0 + np.sin(ts[:, None] * omega) * z1) / np.sin(omega)
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    raw_angles = np.arccos(np.clip((raw[:-1] * raw[1:]).sum(axis=1), -1, 1))
     expect_close(angles, np.full(8, omega / 8), "equal steps in t turn the direction by equal angles: the "
                  "angles between consecutive frames at 9 evenly spaced times, each 1/8 of the angle "
                  f"between z0 and z1 ({omega:.4f} rad)", atol=1e-7, hints=[
+                     (lambda g, w: near(g, raw_angles), "Yours applies the sine weights to z0 and z1 "
+                      "themselves: with endpoints of different norms the longer one pulls the direction "
+                      "towards it. Apply them to the unit vectors, and scale by the interpolated norm."),
                      (lambda g, w: g.max() - g.min() > 1e-3, "Your steps are unequal: is the angle "
                       "omega computed from the unit vectors' cosine, and are the weights sines of "
                       "(1 - t) omega and t omega?")])
@@ -185,7 +194,7 @@ def test_slerp_interpolates_the_norm_linearly(student):
     norms = np.linalg.norm(got, axis=1)
     expect_close(norms, 1.0 + 4.0 * ts, "the norms along slerp from |z0| = 1 to |z1| = 5 at 11 evenly "
                  "spaced times: (1 - t) |z0| + t |z1|, growing steadily", rtol=1e-8,
-                 hints=_slerp_hints(z0, z1, ts)[2:4])
+                 hints=_slerp_hints(z0, z1, ts)[2:5])
 
 
 @graded("slerp", points=1)
@@ -232,7 +241,7 @@ def test_slerp_refuses_opposite_endpoints(student):
 
 @graded("slerp", points=1, hidden=True)
 @learner_errors_fail("slerp(z0, z1, ts) for float32 codes in 64 dimensions")
-def test_slerp_in_float64_and_leaves_its_inputs(student):
+def test_slerp_of_float32_codes_in_64_dimensions(student):
     rng = np.random.default_rng(54)
     z0, z1 = rng.normal(size=(2, 64)) * np.array([[1.0], [3.0]])
     ts = np.linspace(0.0, 1.0, 17)
@@ -417,6 +426,10 @@ def _oracle_nearest(frames, reference):
     return dist[:, 0], idx[:, 0]
 
 
+_FEW_DIGITS = (lambda g, w: near(g, w, rtol=1e-3, atol=2e-2), "Yours agree to 3 or 4 digits only: "
+               "|a|^2 + |b|^2 - 2 a.b in float32 loses the digits of small distances; compute in float64.")
+
+
 def _expect_nearest(student, frames, reference, what: str):
     dist, idx = _nearest_real(student, frames, reference, what)
     want_dist, want_idx = _oracle_nearest(frames, reference)
@@ -427,6 +440,7 @@ def _expect_nearest(student, frames, reference, what: str):
     expect_close(dist, want_dist, f"distances of {what}: scikit-learn's NearestNeighbors", rtol=1e-9,
                  atol=1e-6, hints=[(lambda g, w: near(g, w**2), "Yours are squared distances: take the "
                                     "square root."),
+                                   _FEW_DIGITS,
                                    (lambda g, w: np.isnan(g).any(), "NaN comes from the square root of a "
                                     "small negative number: |a|^2 + |b|^2 - 2 a.b rounds below 0 for equal "
                                     "points; clip it at 0 or compute the differences directly.")])
@@ -450,7 +464,10 @@ def test_frames_that_are_real_examples_are_at_distance_zero(student):
     dist, idx = _nearest_real(student, frames, reference, "nearest_real(frames, reference) for 8 frames "
                               "that are rows of reference")
     expect_close(dist, np.zeros(8), "distances of frames that are rows of reference: 0.0, never NaN", atol=1e-5,
-                 hints=[(lambda g, w: np.isnan(g).any(), "NaN comes from the square root of a small negative "
+                 hints=[(lambda g, w: 0 < g.max() < 0.05, "Yours are small but not 0: |a|^2 + |b|^2 - 2 a.b loses "
+                         "the digits of small distances, in float32 most of all; compute in float64, or from "
+                         "the differences directly."),
+                        (lambda g, w: np.isnan(g).any(), "NaN comes from the square root of a small negative "
                          "number: |a|^2 + |b|^2 - 2 a.b rounds below 0 for equal points; clip it at 0 or "
                          "compute the differences directly.")])
     expect_close(idx, [3, 0, 7, 11, 5, 9, 2, 8], "indices of frames that are rows of reference: those rows",
@@ -471,7 +488,16 @@ def test_ties_go_to_the_lowest_index(student):
                          "rows: np.argmin returns the first minimum; a reversed search or a `<=` keeps "
                          "the last.")])
     expect_close(dist, _oracle_nearest(frames, reference)[0], "distances with duplicated reference rows: "
-                 "scikit-learn's", rtol=1e-9)
+                 "scikit-learn's", rtol=1e-9, hints=[_FEW_DIGITS])
+    rows = rng.normal(size=(200, 5))  # a sort may keep equal entries in order for a few rows, not for many
+    frames = rows[rng.permutation(200)[:40]] + 0.01 * rng.normal(size=(40, 5))
+    _, idx = _nearest_real(student, frames, np.concatenate([rows, rows]), "nearest_real(frames, reference) "
+                           "for 40 frames and a reference of 200 rows, each twice (row 200 + i repeats row i)")
+    expect_close(idx, _oracle_nearest(frames, rows)[1], "indices when every row occurs twice: the first copy, "
+                 "below 200", atol=0, hints=[(lambda g, w: (g >= 200).any() and np.array_equal(g % 200, w),
+                                              "Some of yours are second copies: a sort that is not stable (such as "
+                                              "np.argsort's default) may put either copy first; np.argmin "
+                                              "returns the first minimum.")])
 
 
 @graded("nearest_real", points=1, hidden=True)
@@ -581,18 +607,35 @@ def _oracle_along(z0, z1, items, n_steps, exclude=()):
     return keep[idx[:, 0]]
 
 
+def _readout(path, items, exclude, cosine: bool = True) -> np.ndarray:
+    """The row of items of largest cosine (or dot product) with each point of path, excluded rows
+    never, the lowest index on ties: a second oracle, for hints."""
+    scores = path @ (items / np.linalg.norm(items, axis=1, keepdims=True) if cosine else items).T
+    scores[:, list(exclude)] = -np.inf
+    return np.argmax(scores, axis=1)
+
+
 def _expect_along(student, z0, z1, items, n_steps, exclude, prop, hints=()):
     what = f"nearest_along_path(z0, z1, items, {n_steps}, exclude={list(exclude)}) for items {items.shape}"
     got = expect_array(student.call("nearest_along_path", z0, z1, items, n_steps, exclude=list(exclude)), what,
                        shape=(n_steps,), dtype_kind="iu", dtype=np.int64)
     want = _oracle_along(z0, z1, items, n_steps, exclude)
     ts = np.linspace(0.0, 1.0, n_steps)
+    u0, u1 = z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1)
+    kept = np.setdiff1d(np.arange(len(items)), list(exclude))  # what np.delete would leave, renumbered
     extra = [(lambda g, w: np.array_equal(g, _oracle_along(z0, z1, items, n_steps)) and list(exclude),
               "Yours returns excluded rows: rows in `exclude` are never read out."),
              (lambda g, w: np.array_equal(g, _oracle_along(z0, z1, items, n_steps + 1, exclude)[:-1]),
               "Yours stops short of t = 1: the n_steps times run from 0 to 1, both ends included."),
-             (lambda g, w: np.array_equal(g, np.argmax(_line(z0, z1, ts) @ items.T, axis=1)), "Yours ranks "
-              "items by dot product: cosine similarity divides by the items' norms.")]
+             (lambda g, w: np.array_equal(g, _readout(geometric_slerp(u0, u1, ts), items, exclude, cosine=False)),
+              "Yours ranks items by dot product: cosine similarity divides by the items' norms."),
+             (lambda g, w: np.array_equal(g, _readout(_line(u0, u1, ts), items, exclude)), "Yours follows the "
+              "straight line between the unit vectors: the path is the great circle, slerp."),
+             (lambda g, w: len(kept) < len(items) and g.max() < len(kept) and np.array_equal(kept[g.astype(np.int64)], w),
+              "Yours are indices into items with the excluded rows removed, so every later row is renumbered: "
+              "return indices of items itself (leave the excluded rows in, and never pick them)."),
+             (lambda g, w: bool(set(g.tolist()) & set(exclude)), "Yours reads out an excluded row: an excluded "
+              "row must lose to every other row, even one of negative cosine.")]
     expect_close(got, want, f"{what}: {prop}", atol=0, hints=list(hints) + extra)
     return got
 
@@ -627,6 +670,9 @@ def test_excluded_rows_are_never_read_out(student):
     if {2, 9} & set(got.tolist()):
         raise AssertionError("excluded rows are never read out: expected no 2 or 9, got "
                              f"{got.tolist()}")
+    items = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -0.2], [-0.3, -1.0], [-1.0, -1.0]])
+    _expect_along(student, items[0], items[1], items, 5, (0, 1), "from row 0 to row 1 with both excluded, "
+                  "every other row has a negative cosine with the path and one of them is still read out")
 
 
 @graded("nearest_along_path", points=1, hidden=True, depends=("slerp",))
@@ -646,14 +692,14 @@ def test_both_ends_of_the_path_are_read_out(student):
 @learner_errors_fail("nearest_along_path(z0, z1, items, n_steps) for items that occur twice")
 def test_duplicate_items_go_to_the_lowest_index(student):
     rng = np.random.default_rng(104)
-    rows = rng.normal(size=(15, 3))
-    items = np.concatenate([rows, rows])  # row 15 + i repeats row i
+    rows = rng.normal(size=(150, 3))
+    items = np.concatenate([rows, rows])  # row 150 + i repeats row i
     student.reseed_globals(5)
     z0, z1 = rng.normal(size=(2, 3))
     got = _expect_along(student, z0, z1, items, 7, (), "the lowest index of items that occur twice "
                         "(scikit-learn's cosine neighbours among the first copies)", hints=[
-                            (lambda g, w: (g >= 15).any() and np.array_equal(g % 15, w), "Yours picks the "
-                             "last of equal items: np.argmax returns the first maximum; a reversed search "
-                             "or a `>=` keeps the last.")])
-    if (got >= 15).any():
-        raise AssertionError(f"ties go to the lowest index: expected indices below 15, got {show(got)}")
+                            (lambda g, w: (g >= 150).any() and np.array_equal(g % 150, w), "Yours picks the "
+                             "second of equal items: np.argmax returns the first maximum; a reversed search, a "
+                             "`>=` or a sort that is not stable may not.")])
+    if (got >= 150).any():
+        raise AssertionError(f"ties go to the lowest index: expected indices below 150, got {show(got)}")

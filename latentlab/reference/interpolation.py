@@ -66,12 +66,12 @@ def path_smoothness(frames):
 
 def nearest_real(frames, reference):
     """(distances, indices): each frame's (m, D) Euclidean distance to its nearest row of
-    reference (n, D), and that row's index, the lowest one on a tie (scikit-learn)."""
-    from sklearn.neighbors import NearestNeighbors
+    reference (n, D), and that row's index, the lowest one on a tie."""
+    from scipy.spatial.distance import cdist
 
-    frames = np.asarray(frames, dtype=np.float64)
-    dist, idx = NearestNeighbors(n_neighbors=1).fit(np.asarray(reference, dtype=np.float64)).kneighbors(frames)
-    return dist[:, 0], idx[:, 0].astype(np.int64)
+    dist = cdist(np.asarray(frames, dtype=np.float64), np.asarray(reference, dtype=np.float64))  # (m, n)
+    idx = dist.argmin(axis=1)  # the first of equal minima
+    return dist[np.arange(len(dist)), idx], idx.astype(np.int64)
 
 
 def attribute_vector(z, labels, source, target):
