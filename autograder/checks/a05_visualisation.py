@@ -227,7 +227,7 @@ def _trust_hints(x_high, x_low, k):
              "its scale is not: the normalising constant is 2 / (n k (2n - 3k - 1)).")]
 
 
-@graded("trustworthiness", points=2)
+@graded("trustworthiness", points=2, depends=("knn_indices",))
 @learner_errors_fail("trustworthiness(x_high, x_low, k) for maps of 50 points")
 def test_trustworthiness_matches_sklearn(student):
     rng = np.random.default_rng(30)
@@ -240,7 +240,7 @@ def test_trustworthiness_matches_sklearn(student):
                      hints=_trust_hints(x_high, x_low, k))
 
 
-@graded("trustworthiness", points=1)
+@graded("trustworthiness", points=1, depends=("knn_indices",))
 @learner_errors_fail("trustworthiness(x_high, x_low, k) for a perfect map and a map by hand")
 def test_trustworthiness_of_maps_scored_by_hand(student):
     positions = np.array([0.0, 1.0, 2.5, 4.5, 7.0, 10.0])  # gaps 1, 1.5, 2, 2.5, 3: no point's distances tie
@@ -258,7 +258,7 @@ def test_trustworthiness_of_maps_scored_by_hand(student):
                  hints=_trust_hints(x, swapped, 2))
 
 
-@graded("trustworthiness", points=1)
+@graded("trustworthiness", points=1, depends=("knn_indices",))
 @learner_errors_fail("trustworthiness(x_high, x_low, k) for 200 digits and their PCA map")
 def test_trustworthiness_of_the_pca_map_of_digits(student):
     x, pca = _digits()
@@ -267,7 +267,7 @@ def test_trustworthiness_of_the_pca_map_of_digits(student):
                  "digits: scikit-learn's", rtol=1e-10, hints=_trust_hints(x, pca, 10))
 
 
-@graded("trustworthiness", points=1, hidden=True)
+@graded("trustworthiness", points=1, hidden=True, depends=("knn_indices",))
 @learner_errors_fail("trustworthiness(x_high, x_low, k) for k at the limit n / 2")
 def test_trustworthiness_refuses_large_k(student):
     x = np.random.default_rng(31).normal(size=(10, 3))
@@ -279,7 +279,7 @@ def test_trustworthiness_refuses_large_k(student):
                  "scikit-learn's", rtol=1e-10, hints=_trust_hints(x, x[:, :2], 4))
 
 
-@graded("trustworthiness", points=1, hidden=True)
+@graded("trustworthiness", points=1, hidden=True, depends=("knn_indices",))
 @learner_errors_fail("trustworthiness(x_high, x_low, k) for float32 points, and its inputs")
 def test_trustworthiness_in_float32_leaves_its_inputs(student):
     rng = np.random.default_rng(32)
@@ -291,7 +291,7 @@ def test_trustworthiness_in_float32_leaves_its_inputs(student):
     expect_close(got, want, "trustworthiness at k = 6 of float32 points: scikit-learn's, in float64", rtol=1e-10)
 
 
-@graded("continuity", points=2, depends=("trustworthiness",))
+@graded("continuity", points=2, depends=("trustworthiness", "knn_indices"))
 @learner_errors_fail("continuity(x_high, x_low, k) for maps where it differs from trustworthiness")
 def test_continuity_is_trustworthiness_swapped(student):
     x, pca = _digits()
@@ -308,7 +308,7 @@ def test_continuity_is_trustworthiness_swapped(student):
                               "by their rank on the map.")])
 
 
-@graded("continuity", points=1, hidden=True, depends=("trustworthiness",))
+@graded("continuity", points=1, hidden=True, depends=("trustworthiness", "knn_indices"))
 @learner_errors_fail("continuity(x_high, x_low, k) for a perfect map and for k too large")
 def test_continuity_of_a_perfect_map_and_its_limits(student):
     x = np.random.default_rng(41).normal(size=(12, 3))

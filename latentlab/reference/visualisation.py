@@ -42,7 +42,10 @@ def knn_indices(x, k):
 
 def neighbour_recall(x_high, x_low, k):
     """The mean, over points, of the fraction of each point's k nearest neighbours in x_high
-    (n, D) that are also among its k nearest in x_low (n, d): a float in [0, 1]."""
+    (n, D) that are also among its k nearest in x_low (n, d): a float in [0, 1]. Raises
+    ValueError if the two spaces hold different numbers of points."""
+    if len(x_high) != len(x_low):
+        raise ValueError(f"neighbour_recall: x_high has {len(x_high)} points and x_low {len(x_low)}")
     high, low = knn_indices(x_high, k), knn_indices(x_low, k)
     shared = [len(np.intersect1d(a, b)) for a, b in zip(high, low, strict=True)]
     return float(np.mean(shared) / k)
