@@ -266,6 +266,94 @@ def digits(test_size: float = 0.25, seed: int = 0):
     return tuple(parts)
 
 
+# hand-written sentences
+
+# One hundred short sentences, ten on each of ten topics, written for the course (CC BY 4.0 like
+# the book's text): a labelled set small enough to read whole.
+TOPIC_SENTENCES = {
+    "cooking": (
+        "She stirred the soup and added a pinch of salt.", "Bake the bread for forty minutes.",
+        "The onions should be chopped finely before frying.", "He burned the rice again.",
+        "Fresh basil makes the tomato sauce much better.", "The recipe calls for two eggs and a cup of flour.",
+        "They grilled fish on the beach at sunset.", "Let the dough rest overnight in the fridge.",
+        "The chef tasted the stew and frowned.", "We ate pancakes with maple syrup for breakfast.",
+    ),
+    "weather": (
+        "Heavy rain is expected tomorrow afternoon.", "The wind knocked over the garden fence.",
+        "It snowed all night and the roads are closed.", "A heatwave is breaking records across the country.",
+        "The fog lifted by noon.", "Thunder rolled over the hills.",
+        "The forecast says sunshine for the whole weekend.", "Frost covered the car windows this morning.",
+        "A hurricane is moving towards the coast.", "The summer was unusually dry.",
+    ),
+    "football": (
+        "The striker scored in the last minute.", "The referee showed him a red card.",
+        "Our team lost the final on penalties.", "The goalkeeper saved three shots.",
+        "Fans sang in the stadium all evening.", "The coach was sacked after five defeats.",
+        "He signed a contract with a club in Spain.", "The match was postponed because of snow.",
+        "She trains with the national team.", "The league title was decided on the last day.",
+    ),
+    "finance": (
+        "The stock market fell sharply on Monday.", "Interest rates will rise next quarter.",
+        "The company reported record profits.", "Inflation reached its highest level in a decade.",
+        "Investors sold their shares in a panic.", "The bank approved the loan.",
+        "The currency lost a fifth of its value.", "She saves a part of her salary every month.",
+        "The startup raised ten million dollars.", "Taxes on fuel were cut.",
+    ),
+    "animals": (
+        "The cat slept on the warm windowsill.", "A dog barked at the postman.",
+        "The horse galloped across the field.", "Birds were singing in the old oak tree.",
+        "The kitten chased a ball of wool.", "An owl hunted mice in the barn.",
+        "The puppy chewed my shoes.", "Elephants walked slowly to the river.",
+        "The rabbit hid under the hedge.", "A fox crossed the road at night.",
+    ),
+    "computers": (
+        "The laptop will not start after the update.", "He wrote a script to rename the files.",
+        "The server crashed during the night.", "Restart the router and try again.",
+        "The program runs faster on the new processor.", "She fixed the bug in ten minutes.",
+        "My password was stolen in a data breach.", "The database needs a backup every day.",
+        "The phone battery drains too quickly.", "They moved the website to a new host.",
+    ),
+    "travel": (
+        "Our flight was delayed by three hours.", "We took the night train to Vienna.",
+        "The hotel room had a view of the harbour.", "He lost his passport at the airport.",
+        "They hiked to the top of the mountain.", "The museum was closed on Mondays.",
+        "We rented bicycles to explore the island.", "The ferry crossing was rough.",
+        "She packed her suitcase the night before.", "The old town is full of narrow streets.",
+    ),
+    "health": (
+        "The doctor prescribed antibiotics for the infection.", "He broke his arm falling off a ladder.",
+        "Drink plenty of water when you have a fever.", "She runs five kilometres every morning.",
+        "The hospital is short of nurses.", "A good night's sleep helps you recover.",
+        "The vaccine protects against the flu.", "My back hurts after sitting all day.",
+        "The dentist found two cavities.", "He quit smoking last year.",
+    ),
+    "music": (
+        "The orchestra played a symphony by Brahms.", "She practises the piano every evening.",
+        "The band released a new album.", "The concert was sold out within minutes.",
+        "He sings in the church choir.", "The guitar needs new strings.",
+        "They danced until the music stopped.", "The drummer kept a perfect rhythm.",
+        "A jazz trio played in the corner of the bar.", "The song reached number one.",
+    ),
+    "school": (
+        "The students wrote an exam on algebra.", "The teacher handed back the essays.",
+        "Homework is due on Friday.", "He failed his history test.",
+        "The library is open until eight.", "She won a scholarship to study physics.",
+        "The class went on a trip to the science museum.", "The school bell rang at nine.",
+        "They learned to solve quadratic equations.", "The principal called a meeting with the parents.",
+    ),
+}
+
+
+def topic_sentences() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The course's 100 hand-written sentences and their topics, (100,) each: ten sentences on
+    each of ten topics, topic by topic."""
+    sentences = tuple(s for group in TOPIC_SENTENCES.values() for s in group)
+    topics = tuple(t for t, group in TOPIC_SENTENCES.items() for _ in group)
+    _check(len(sentences) == 100 and len(set(sentences)) == 100, "the course's sentence set has "
+           f"{len(set(sentences))} distinct sentences, expected 100", "latentlab")
+    return sentences, topics
+
+
 # MiniLM
 
 

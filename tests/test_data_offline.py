@@ -62,6 +62,13 @@ def test_digits(no_network):
     assert np.array_equal(data.digits()[3], y_test), "the split must be the same every time"
 
 
+def test_topic_sentences_are_ten_on_each_of_ten_topics():
+    sentences, topics = data.topic_sentences()
+    assert len(sentences) == len(topics) == 100 and len(set(sentences)) == 100
+    assert sorted(set(topics)) == sorted(data.TOPIC_SENTENCES) and all(topics.count(t) == 10 for t in set(topics))
+    assert topics[:10] == ("cooking",) * 10, "topic by topic, in the order of TOPIC_SENTENCES"
+
+
 def test_minilm_both_ways(no_network):
     model = data.minilm()
     z = model.encode(["a cat sat on the mat", "a dog lay on the rug"])
