@@ -199,7 +199,8 @@ def _holds(symptom, got, want) -> bool:
 
 
 def expect_error(kinds, what: str, call, *args, **kwargs) -> StudentError:
-    """Assert that `call(*args, **kwargs)` makes the learner's code raise one of `kinds`.
+    """Assert that `call(*args, **kwargs)` makes the learner's code raise one of `kinds` (or a
+    subclass of one, such as scikit-learn's InvalidParameterError, a ValueError).
 
     What the harness detected (not implemented, a time-out, a crash) passes through as it is,
     so an unfinished or hanging exercise is reported as that, not as a wrong exception.
@@ -211,7 +212,7 @@ def expect_error(kinds, what: str, call, *args, **kwargs) -> StudentError:
     except StudentError as err:
         if not err.raised:
             raise
-        if err.kind not in kinds:
+        if not err.is_a(kinds):
             raise AssertionError(f"{what}: expected {want}, got {err.kind}: {err.message}"[:600]) from None
         return err
     raise AssertionError(f"{what}: expected {want}, got a normal return of {describe(got)}")

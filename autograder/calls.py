@@ -32,7 +32,8 @@ def error_record(what: str, exc: BaseException) -> dict:
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-6))
     except BaseException:  # noqa: BLE001
         trace = ""
-    return {"what": what, "kind": kind, "message": message[:2000], "trace": trace[-4000:]}
+    bases = ",".join(c.__name__ for c in type(exc).__mro__[1:] if c.__module__ == "builtins")
+    return {"what": what, "kind": kind, "message": message[:2000], "trace": trace[-4000:], "bases": bases[:500]}
 
 
 def _snapshot(args: tuple, kwargs: dict) -> list:

@@ -26,9 +26,14 @@ class StudentError(Exception):
     exercise imported from the course's reference answers) or "Unreadable".
     """
 
-    def __init__(self, what: str, kind: str, message: str = "", trace: str = ""):
+    def __init__(self, what: str, kind: str, message: str = "", trace: str = "", bases: str = ""):
         super().__init__(what, kind, message)
         self.what, self.kind, self.message, self.trace = what, kind, message, trace
+        self.bases = tuple(b for b in bases.split(",") if b)  # the names of its exception classes
+
+    def is_a(self, kinds) -> bool:
+        """Whether the exception is of one of the types named in `kinds`, a subclass included."""
+        return self.kind in kinds or bool(set(self.bases) & set(kinds))
 
     @property
     def raised(self) -> bool:
@@ -53,7 +58,7 @@ def raise_error(record) -> None:
     """Raise the StudentError an error record (a plain dict) describes."""
     if not isinstance(record, dict):
         record = {"what": "?", "kind": "NotPlainData", "message": "the reply was not an error record"}
-    raise StudentError(*(str(record.get(key, "")) for key in ("what", "kind", "message", "trace")))
+    raise StudentError(*(str(record.get(key, "")) for key in ("what", "kind", "message", "trace", "bases")))
 
 
 @dataclass(frozen=True)

@@ -57,14 +57,16 @@ MISTAKES = [
       {KNN_DIAG: "    d2[d2 == 0] = np.inf\n"}, "test_a_copy_of_a_point_is_its_neighbour",
       also=("neighbour_recall", "trustworthiness", "continuity")),
     m("ties broken by np.argsort's default sort", "knn_indices",
-      {KNN_SORT: "return np.argsort(d2, axis=1)[:, :k].astype(np.int64)"}, "test_ties_go_to_the_lower_index"),
+      {KNN_SORT: "return np.argsort(d2, axis=1)[:, :k].astype(np.int64)"}, "test_ties_go_to_the_lower_index",
+      also=("trustworthiness", "continuity")),
     m("the k farthest points", "knn_indices", {KNN_SORT: 'return np.argsort(-d2, axis=1, kind="stable")'
                                                "[:, 1:k + 1].astype(np.int64)"}, "test_knn_matches_sklearn",
       also=("neighbour_recall", "trustworthiness", "continuity")),
     m("neighbours by np.argpartition, unordered", "knn_indices",
       {KNN_SORT: "return np.argpartition(d2, k, axis=1)[:, :k].astype(np.int64)"}, "test_ties_go_to_the_lower_index",
       also=("neighbour_recall", "trustworthiness", "continuity")),
-    m("k out of range not refused", "knn_indices", {KNN_RANGE: ""}, "test_knn_edges_and_digits"),
+    m("k out of range not refused", "knn_indices", {KNN_RANGE: ""}, "test_knn_edges_and_digits",
+      also=("neighbour_recall",)),
     # neighbour_recall
     m("the mean count of kept neighbours, not divided by k", "neighbour_recall",
       {RECALL: "return float(np.mean(kept))"}, "test_recall_of_a_perfect_map_is_one"),
@@ -97,6 +99,10 @@ MISTAKES = [
     m("every neighbour on the map penalised, kept ones too", "trustworthiness",
       {PENALTY: "penalty += sum(abs(rank[i, j] - k) for j in neighbours)"}, "test_trustworthiness_matches_sklearn",
       also=("continuity",)),
+    m("ranks by np.argsort's default sort, ties in any order", "trustworthiness",
+      {"order = knn_indices(x_high, n - 1)": "d = ((x_high[:, None] - x_high[None]) ** 2).sum(axis=2)\n"
+       "    np.fill_diagonal(d, np.inf)\n    order = np.argsort(d, axis=1)[:, :-1]"},
+      "test_trustworthiness_breaks_ties_by_index", also=("continuity",)),
     m("k up to n / 2 allowed", "trustworthiness", {"if not 1 <= k < n / 2:": "if not 1 <= k <= n / 2:"},
       "test_trustworthiness_refuses_large_k", also=("continuity",)),
     m("the inputs centred in place", "trustworthiness",
@@ -215,5 +221,5 @@ ODD_RETURNS = [
 class TestChapter(ChapterTests):
     assignment, mistakes, odd_returns, alternatives = A, MISTAKES, ODD_RETURNS, ALTERNATIVES
     full_marks_seconds = 15
-    whole_notebook_mistake = 30  # a Gaussian kernel on the map: no other exercise calls it
+    whole_notebook_mistake = 31  # a Gaussian kernel on the map: no other exercise calls it
     blame_once = True
