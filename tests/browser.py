@@ -4,8 +4,9 @@ and report what they would see wrong.
 `Reader` serves a folder on 127.0.0.1 and drives the system's Chromium through Playwright;
 `Reader.look(path)` returns the problems of one page: requests that tried to leave the machine,
 JavaScript errors, formulas MathJax did not render, Markdown tables left as text, images that
-did not load, code blocks wider than their column, and warnings a cell wrote to stderr. It saves
-a screenshot of every page it is asked to.
+did not load, interactive (plotly) figures that did not draw their points, code blocks wider than
+their column, and warnings a cell wrote to stderr; and it counts the formulas and the interactive
+figures drawn. It saves a screenshot of every page it is asked to.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ INSPECT = """() => {
   const wide = [...document.querySelectorAll('div.highlight pre, div.cell_output pre, div.output pre')]
     .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 60));
   const stderr = [...document.querySelectorAll('div.output.stderr')].map(e => e.textContent.trim().slice(0, 120));
-  return {maths: maths.length, unrendered, raw, tables, images, wide, stderr};
+  const plots = [...document.querySelectorAll('div.plotly-graph-div')];
+  const drawn = plots.filter(p => p.querySelector('svg.main-svg .scatterlayer .point')).length;
+  const undrawn = plots.filter(p => !p.querySelector('svg.main-svg .scatterlayer .point')).map(p => p.id);
+  return {maths: maths.length, unrendered, raw, tables, images, wide, stderr, drawn, undrawn};
 }"""
 
 
@@ -114,10 +118,14 @@ class Reader:
             page.screenshot(path=str(self.screenshots / (path.replace("/", "_").removesuffix(".html") + ".png")),
                             full_page=True)
         page.close()
-        return {"left the machine": left, "console errors": errors, **{k: v for k, v in found.items() if k != "maths"},
-                "formulas": found["maths"]}
+        counts = {"formulas": found.pop("maths"), "interactive figures": found.pop("drawn")}
+        return {"left the machine": left, "console errors": errors,
+                "interactive figures not drawn": found.pop("undrawn"), **found, **counts}
+
+
+COUNTS = ("formulas", "interactive figures")  # what `look` counts, as opposed to what it finds wrong
 
 
 def problems(seen: dict) -> dict:
-    """The entries of `Reader.look` that are problems (everything but the formula count)."""
-    return {k: v for k, v in seen.items() if k != "formulas" and v}
+    """The entries of `Reader.look` that are problems (everything but the counts)."""
+    return {k: v for k, v in seen.items() if k not in COUNTS and v}

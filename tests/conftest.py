@@ -1,4 +1,4 @@
-"""Shared fixtures: the project's tests never reach the network."""
+"""Shared fixtures: the project's tests never reach the network; the book is built once per session."""
 
 import socket
 
@@ -28,3 +28,27 @@ def pytest_generate_tests(metafunc):
     for argument, table in (("mistake", "mistakes"), ("odd", "odd_returns"), ("alternative", "alternatives")):
         if argument in metafunc.fixturenames and metafunc.cls is not None:
             metafunc.parametrize(argument, getattr(metafunc.cls, table), ids=str)
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """The whole book, built strictly once per session, into _build/html. Every test that uses it
+    is in the xdist group "book", so that one worker builds it and the others never race it."""
+    from tests.test_book import HTML, ROOT, build
+
+    proc = build(ROOT, ROOT)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    return HTML
+
+
+@pytest.fixture(scope="module")
+def reader(built_book):
+    """Headless Chromium on the built site, network blocked; screenshots in _build/screenshots.
+    One per module, closed with it: Playwright's sync API allows one browser driver at a time in a
+    process, and other modules (test_batch.py) start their own."""
+    from tests.browser import Reader, need_chromium
+    from tests.test_book import ROOT
+
+    need_chromium()
+    with Reader(built_book, screenshots=ROOT / "_build" / "screenshots") as r:
+        yield r

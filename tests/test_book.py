@@ -1,5 +1,7 @@
 """The book builds strictly: every page executes, a page that raises fails the build, and no
-page shows the body of a graded function."""
+page shows the body of a graded function. The built book (`built_book`, built once per session)
+and the browser that reads it (`reader`) are fixtures of conftest.py, shared with the pages' own
+tests."""
 
 import html
 import json
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import release
-from tests.browser import Reader, need_chromium, problems
+from tests.browser import problems
 from tests.helpers import ROOT, solution_path
 
 JB = str(Path(sys.executable).parent / "jupyter-book")
@@ -28,14 +30,6 @@ def build(source: Path, out: Path) -> subprocess.CompletedProcess:
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     return subprocess.run([JB, "build", str(source), "--path-output", str(out), *STRICT],
                           capture_output=True, text=True, env=env, timeout=1500)
-
-
-@pytest.fixture(scope="module")
-def built_book() -> Path:
-    """The whole book, built strictly once for this module."""
-    proc = build(ROOT, ROOT)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-    return HTML
 
 
 def pages() -> list[str]:
@@ -106,14 +100,6 @@ def test_the_body_check_finds_a_printed_answer(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(f"<pre><span>{html.escape(line[:10])}</span>{html.escape(line[10:])}</pre>")
     assert line in page_text(page)
-
-
-@pytest.fixture(scope="module")
-def reader(built_book):
-    """Headless Chromium on the built site, network blocked; screenshots in _build/screenshots."""
-    need_chromium()
-    with Reader(built_book, screenshots=ROOT / "_build" / "screenshots") as r:
-        yield r
 
 
 @pytest.mark.parametrize("page", pages())
