@@ -43,6 +43,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/hostile.py
+	$(BIN)/python bench/visualisation.py
 
 clean:
 	rm -rf _build .cache/jupyter
