@@ -72,6 +72,15 @@ def umap_map(x, seed=0, n_neighbors=15, min_dist=0.1, n_epochs=200):
         return model.fit_transform(np.asarray(x, dtype=np.float64)).astype(np.float64)
 
 
+def warm_up():
+    """Fit UMAP to 50 seeded points so that numba compiles (or loads) its functions: seconds."""
+    import time
+
+    start = time.perf_counter()
+    umap_map(np.random.default_rng(0).normal(size=(50, 4)))
+    return time.perf_counter() - start
+
+
 MAPS = {"PCA": pca_map, "t-SNE": tsne_map, "UMAP": umap_map}
 
 
