@@ -78,3 +78,24 @@ def test_digits_sample_draws_distinct_digits_by_seed():
     again, _ = maps.digits_sample(100, seed=3)
     other, _ = maps.digits_sample(100, seed=4)
     assert np.array_equal(x, again) and not np.array_equal(x, other)
+
+
+def test_the_solution_reproduces_the_pages_trustworthiness_table():
+    """The page's trustworthiness table (digits; PCA, t-SNE and UMAP; k = 5 and 10; three seeds)
+    is scikit-learn's; the learner-facing solution gives the same numbers. Digit pixels are
+    multiples of 1/16, so many distances tie, and the two may rank equals differently: they agree
+    to 1e-4 on the page's digits, and exactly once a jitter of 1e-7 breaks the ties."""
+    from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+    from tests.helpers import exercise_namespace
+
+    trustworthiness = exercise_namespace("a05_visualisation")["trustworthiness"]
+    for seed in (0, 1, 2):
+        x, _ = maps.digits_sample(300, seed=seed)
+        jittered = x + 1e-7 * np.random.default_rng(seed).normal(size=x.shape)
+        for name, m in maps.three_maps(x, seed=seed).items():
+            for k in (5, 10):
+                got, want = trustworthiness(x, m, k), sk_trustworthiness(x, m, n_neighbors=k)
+                assert abs(got - want) < 1e-4, f"{name}, seed {seed}, k = {k}: {got} against {want}"
+                got, want = trustworthiness(jittered, m, k), sk_trustworthiness(jittered, m, n_neighbors=k)
+                assert abs(got - want) < 1e-12, f"{name}, seed {seed}, k = {k}, no ties: {got} against {want}"
