@@ -455,6 +455,8 @@ def test_each_row_has_the_perplexity_asked_for(student):
                              "log2(perplexity) in nats: the target entropy is in nats, log(perplexity)."),
                             (lambda g, w, pp=perplexity: near(g, np.log(pp) * np.log(2.0), rtol=1e-3), "Your entropy is in "
                              "bits while its target is in nats: use natural logs for both."),
+                            (lambda g, w: np.abs(g - w).max() < 1e-2, "Yours is close but not within 1e-4: does "
+                             "the binary search go on until the entropy is within 1e-5 of log(perplexity)?"),
                             (lambda g, w: near(g, np.log(n - 1.0), rtol=1e-3), "Yours is uniform over the other "
                              "points: does the binary search ever change the precision?")])
 
