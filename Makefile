@@ -14,16 +14,20 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 # UMAP/numba compile once and reuse the cache across processes.
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+# Embeddings a page computes once are kept here (keyed by the model's and the texts' hashes).
+export LATENTLAB_CACHE := $(CURDIR)/.cache/latentlab
 
 .PHONY: setup book exercises test test-fast lint bench clean
 
 setup: $(STAMP)
 
 # torch and sentence-transformers resolve in one pip command (so pip keeps the CPU wheel);
-$(STAMP): requirements.txt pyproject.toml
+# the packages of requirements-nodeps.txt are installed without their dependencies, in a second command.
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 # UMAP compiles its numba functions in its first fit (about 30 s); do it once here, into

@@ -406,3 +406,145 @@ def minilm_hidden():
            f"MiniLM has {cfg.num_hidden_layers} layers of width {cfg.hidden_size}, expected "
            f"{MINILM_LAYERS} of {MINILM_DIM}", MINILM_PACKAGE)
     return tokenizer, model
+
+
+def cache_dir() -> Path:
+    """Folder for results worth keeping between runs (`LATENTLAB_CACHE`, else ~/.cache/latentlab)."""
+    return Path(os.environ.get("LATENTLAB_CACHE") or Path.home() / ".cache" / "latentlab")
+
+
+@functools.lru_cache(maxsize=1)
+def _minilm_digest() -> str:
+    """sha256 of MiniLM's weights, so that a cached embedding names the model that made it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(minilm_path() / "model.safetensors", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def embed(texts, max_tokens: int = 256, batch_size: int = 32) -> np.ndarray:
+    """MiniLM's unit-length embeddings of `texts`, (n, 384) float32, cached on disk.
+
+    Each text is cut to its first `max_tokens` word pieces, as the model does. The cache key is
+    the sha256 of the model's weights, the texts and `max_tokens`, so a changed corpus or model
+    is embedded afresh; an unreadable or unwritable cache only costs the time to embed.
+    """
+    import hashlib
+
+    texts = [str(t) for t in texts]
+    key = hashlib.sha256(json.dumps([_minilm_digest(), max_tokens, texts]).encode()).hexdigest()
+    path = cache_dir() / "embeddings" / f"{key[:32]}.npy"
+    try:
+        z = np.load(path)
+        if z.shape == (len(texts), MINILM_DIM):
+            return z
+    except (OSError, ValueError):
+        pass
+    model = minilm()
+    previous, model.max_seq_length = model.max_seq_length, max_tokens
+    try:
+        z = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                         convert_to_numpy=True).astype(np.float32)
+    finally:
+        model.max_seq_length = previous
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, z)
+        os.replace(partial, path)
+    except OSError:
+        pass
+    return z
+
+
+# retrieval collections
+
+CHERCHE_PACKAGE = "cherche==2.2.1"
+SEMANLINK_SHA256 = {
+    "arxiv.json": "04b746bc93097986b998288f838098021029331eea01b74c75fd6ac7fcca6494",
+    "tags.json": "59580e49b27a6cd6a4dc4db133770f7935c9c11afd8543fdd8e1c6e39c4e335d",
+}
+SEMANLINK_SIZES = (314, 190, 759)  # documents, queries, judgments
+ALL_PAPERS_TAG = "arxiv_doc"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A retrieval test collection: documents, queries and binary relevance judgments.
+
+    `texts[i]` is document `doc_ids[i]` (title, a full stop, then the abstract); `queries[j]`
+    is query `query_ids[j]`; `qrels[query_id]` maps each relevant document id to 1.
+    """
+
+    doc_ids: tuple[str, ...]
+    titles: tuple[str, ...]
+    texts: tuple[str, ...]
+    query_ids: tuple[str, ...]
+    queries: tuple[str, ...]
+    qrels: dict
+
+
+def _semanlink_file(name: str) -> Path:
+    folder = _package_dir("cherche", CHERCHE_PACKAGE) / "data" / "semanlink"
+    path = _require(folder / name, CHERCHE_PACKAGE)
+    import hashlib
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    _check(digest == SEMANLINK_SHA256[name], f"{name} has sha256 {digest[:12]}..., expected "
+           f"{SEMANLINK_SHA256[name][:12]}...", CHERCHE_PACKAGE)
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def semanlink() -> Collection:
+    """Semanlink's 314 arXiv papers, searched by the labels of the tags one curator gave them.
+
+    A query is a tag's preferred and alternative labels joined by spaces; its relevant papers
+    are those the curator tagged with it. Tags on fewer than two papers, and the tag every
+    paper carries (`arxiv_doc`), are left out: 190 queries and 759 judgments.
+    """
+    papers = json.loads(_semanlink_file("arxiv.json").read_text(encoding="utf-8"))
+    tags = json.loads(_semanlink_file("tags.json").read_text(encoding="utf-8"))
+    doc_ids = tuple(p["arxiv_num"] for p in papers)
+    titles = tuple(" ".join(p["arxiv_title"].split()) for p in papers)
+    texts = tuple(f"{t}. {' '.join(p['arxiv_summary'].split())}" for t, p in zip(titles, papers))
+    tagged: dict[str, list[str]] = {}
+    for paper in papers:
+        for uri in paper["tag"]:
+            tagged.setdefault(uri, []).append(paper["arxiv_num"])
+    qrels, query_ids, queries = {}, [], []
+    for uri in sorted(tagged):
+        slug = uri.rsplit("/", 1)[1]
+        if len(tagged[uri]) < 2 or slug == ALL_PAPERS_TAG or uri not in tags:
+            continue
+        query_ids.append(slug)
+        queries.append(" ".join(tags[uri]["prefLabel"] + tags[uri]["altLabel"]))
+        qrels[slug] = {doc: 1 for doc in tagged[uri]}
+    sizes = (len(set(doc_ids)), len(queries), sum(map(len, qrels.values())))
+    _check(sizes == SEMANLINK_SIZES, f"the Semanlink collection has (documents, queries, "
+           f"judgments) = {sizes}, expected {SEMANLINK_SIZES}", CHERCHE_PACKAGE)
+    return Collection(doc_ids, titles, texts, tuple(query_ids), tuple(queries), qrels)
+
+
+@functools.lru_cache(maxsize=1)
+def lee_similarity() -> tuple[tuple[str, ...], np.ndarray]:
+    """Lee, Pincombe & Welsh's 50 news documents and their mean human similarity ratings.
+
+    Returns the documents (50,) and a symmetric (50, 50) float64 matrix of mean ratings in
+    [0, 1], ones on the diagonal. gensim ships the upper triangle; the lower one is mirrored here.
+    """
+    documents = tuple(line.strip() for line in gensim_test_data("lee.cor").read_text(
+        encoding="latin-1").splitlines() if line.strip())
+    upper = np.loadtxt(gensim_test_data("similarities0-1.txt"), dtype=np.float64)
+    _check(len(documents) == 50 and upper.shape == (50, 50), f"the Lee set has "
+           f"{len(documents)} documents and ratings of shape {upper.shape}, expected 50 and "
+           "(50, 50)", "gensim")
+    _check(not np.tril(upper, -1).any() and np.all(np.diag(upper) == 1) and 0 <= upper.min()
+           and upper.max() <= 1, "the Lee ratings are not an upper triangle in [0, 1] with ones on "
+           "its diagonal", "gensim")
+    ratings = upper + np.triu(upper, 1).T
+    ratings.setflags(write=False)
+    return documents, ratings

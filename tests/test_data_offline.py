@@ -93,3 +93,39 @@ def test_loaders_in_a_network_namespace_with_no_interfaces():
     proc = subprocess.run(["unshare", "--net", "--", sys.executable, "-c", code], capture_output=True,
                           text=True, timeout=300, env=env)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-3000:]
+
+
+def test_semanlink_collection(no_network):
+    c = data.semanlink()
+    assert (len(c.doc_ids), len(c.queries), sum(map(len, c.qrels.values()))) == data.SEMANLINK_SIZES
+    assert len(set(c.doc_ids)) == len(c.texts) == len(c.titles) == 314
+    assert set(c.qrels) == set(c.query_ids) and "arxiv_doc" not in c.qrels
+    assert all(len(judged) >= 2 and set(judged) <= set(c.doc_ids) for judged in c.qrels.values())
+    assert all(t.startswith(title) for t, title in zip(c.texts, c.titles))
+
+
+def test_lee_similarity(no_network):
+    documents, ratings = data.lee_similarity()
+    assert len(documents) == 50 and ratings.shape == (50, 50)
+    assert np.array_equal(ratings, ratings.T) and np.all(np.diag(ratings) == 1)
+    assert not ratings.flags.writeable
+
+
+def test_missing_cherche_names_the_package(monkeypatch):
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(data.MissingDataError, match="cherche==2.2.1"):
+        data._semanlink_file("arxiv.json")
+
+
+def test_embed_caches_on_disk_and_survives_a_bad_cache(no_network, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENTLAB_CACHE", str(tmp_path))
+    texts = ["a cat sat on the mat", "stock prices fell"]
+    z = data.embed(texts)
+    assert z.shape == (2, 384) and z.dtype == np.float32
+    assert np.allclose(np.linalg.norm(z, axis=1), 1, atol=1e-5)
+    (saved,) = (tmp_path / "embeddings").glob("*.npy")
+    assert np.array_equal(np.load(saved), z)
+    saved.write_bytes(b"not an array")
+    assert np.allclose(data.embed(texts), z, atol=1e-6), "a corrupt cache is recomputed"
+    assert data.embed(texts, max_tokens=4).shape == (2, 384)
+    assert len(list((tmp_path / "embeddings").glob("*.npy"))) == 2, "max_tokens is part of the key"
