@@ -372,6 +372,10 @@ def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # no "Loading weights" bar on stderr, in a page or a test cell
 
 
 @functools.lru_cache(maxsize=1)
@@ -510,7 +514,7 @@ def semanlink() -> Collection:
     tags = json.loads(_semanlink_file("tags.json").read_text(encoding="utf-8"))
     doc_ids = tuple(p["arxiv_num"] for p in papers)
     titles = tuple(" ".join(p["arxiv_title"].split()) for p in papers)
-    texts = tuple(f"{t}. {' '.join(p['arxiv_summary'].split())}" for t, p in zip(titles, papers))
+    texts = tuple(f"{t}. {' '.join(p['arxiv_summary'].split())}" for t, p in zip(titles, papers, strict=True))
     tagged: dict[str, list[str]] = {}
     for paper in papers:
         for uri in paper["tag"]:

@@ -130,7 +130,7 @@ def build_prompt(question, passages, doc_ids, budget, instruction=INSTRUCTION):
         raise ValueError(f"the instruction and the question alone take {budget - left} tokens, "
                          f"over the budget of {budget}")
     lines = []
-    for doc_id, passage in zip(doc_ids, passages):
+    for doc_id, passage in zip(doc_ids, passages, strict=False):
         words = str(passage).split()
         room = left - 1  # the "[doc_id]" marker is one token
         if room < 1:
