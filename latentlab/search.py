@@ -135,3 +135,95 @@ def warm_up():
     data.embed(chunks(collection.texts)[0])
     data.embed(data.lee_similarity()[0])
     return time.perf_counter() - start
+
+
+def near_copies(base, n, noise=0.3, seed=0):
+    """n unit vectors (n, d) float32 near the rows of base (b, d): a random mix of two rows, plus
+    Gaussian noise of expected norm `noise`, renormalised."""
+    rng = np.random.default_rng(seed)
+    base = np.asarray(base, dtype=np.float32)
+    i, j = rng.integers(0, len(base), size=(2, n))
+    w = rng.uniform(0.0, 1.0, size=(n, 1)).astype(np.float32)
+    x = w * base[i] + (1 - w) * base[j]  # (n, d)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x += rng.normal(0.0, noise / np.sqrt(base.shape[1]), size=x.shape).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def indexes(x, hnsw_m=32, ef_search=64):
+    """faiss indexes of unit vectors x (n, d) float32, by name: exact inner product (float32),
+    HNSW, 8-bit scalar quantizer, and sign bits (hamming); built in this order."""
+    import faiss
+
+    d = x.shape[1]
+    out = {"exact (float32)": faiss.IndexFlatIP(d),
+           "HNSW (float32)": faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT),
+           "int8": faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit,
+                                              faiss.METRIC_INNER_PRODUCT),
+           "binary (sign bits)": faiss.IndexBinaryFlat(d)}
+    out["HNSW (float32)"].hnsw.efSearch = ef_search
+    return out
+
+
+def fill(name, index, x):
+    """Train (if needed) and add x (n, d) float32 to a faiss index of `indexes`: seconds taken."""
+    start = time.perf_counter()
+    data = np.packbits(x > 0, axis=1) if name.startswith("binary") else x  # (n, d / 8) uint8
+    if not index.is_trained:
+        index.train(data)
+    index.add(data)
+    return time.perf_counter() - start
+
+
+def search_index(name, index, queries, k):
+    """Ids (m, k) of each query's k best vectors in a filled index of `indexes`."""
+    data = np.packbits(queries > 0, axis=1) if name.startswith("binary") else queries
+    return index.search(data, k)[1]
+
+
+def index_bytes(index):
+    """Bytes the faiss index takes once serialised: its vectors, codes and graph."""
+    import faiss
+
+    if isinstance(index, faiss.IndexBinary):
+        return int(faiss.serialize_index_binary(index).nbytes)
+    return int(faiss.serialize_index(index).nbytes)
+
+
+def overlap_at_k(found, exact):
+    """Mean share (float) of each row of exact (m, k) ids that the row of found (m, >= k) holds."""
+    return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, exact, strict=True)]))
+
+
+def scale_table(base, queries, sizes, k=10, repeats=3, seed=0):
+    """For each n in sizes and each index of `indexes` over near_copies(base, n): ({(n, name):
+    {"recall": overlap with exact search at k, "build_s": seconds, "query_ms": (repeats,) ms per
+    query, "bytes": serialised size}}, (x, {name: filled index}) of the last n)."""
+    out = {}
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    for n in sizes:
+        x = near_copies(base, n, seed=seed)
+        exact, built = None, indexes(x)
+        for name, index in built.items():
+            build = fill(name, index, x)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                found = search_index(name, index, queries, k)
+                times.append(1e3 * (time.perf_counter() - start) / len(queries))
+            exact = found if exact is None else exact
+            out[n, name] = {"recall": overlap_at_k(found, exact), "build_s": build,
+                            "query_ms": np.array(times), "bytes": index_bytes(index)}
+        last = (x, built)
+    return out, last
+
+
+def index_search(name, x, queries, k, rerank=0):
+    """Ids (m, k) of each query's k best rows of x (n, d) through a fresh index `name` of
+    `indexes`; with rerank > 0, its top `rerank` reordered by the float32 inner product."""
+    index = indexes(x)[name]
+    fill(name, index, x)
+    found = search_index(name, index, queries, max(k, rerank))  # (m, max(k, rerank))
+    if rerank:
+        found = np.array([f[np.argsort(-(x[f] @ q), kind="stable")] for f, q in zip(found, queries, strict=True)])
+    return found[:, :k]
