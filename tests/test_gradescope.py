@@ -73,6 +73,7 @@ def test_setup_script_installs_the_pins_in_one_command(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Would install" not in proc.stdout, "a pin differs from what the tests ran with:\n" + proc.stdout[-2000:]
     assert "torch==2.13.0" in proc.stdout and "sentence-transformers==" in proc.stdout
+    assert "cherche==2.2.1" in proc.stdout, "the data-only packages are installed too, without their dependencies"
 
 
 def test_setup_script_refuses_another_python_with_a_plain_message(tmp_path):
