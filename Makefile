@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WARM := .cache/numba/.warm
+EMBED := .cache/latentlab/.warm
 
 # Runs with no network: models and data come from installed packages only.
 export HF_HUB_OFFLINE := 1
@@ -36,13 +37,19 @@ $(WARM): $(STAMP) latentlab/maps.py
 	$(BIN)/python -c "from latentlab.maps import warm_up; print(f'UMAP compiled in {warm_up():.0f} s')"
 	touch $(WARM)
 
-book: $(STAMP) $(WARM)
+# The retrieval page's MiniLM embeddings, computed once into LATENTLAB_CACHE (keyed by the model's
+# and the texts' hashes, so a changed corpus or model is embedded afresh); same idea as above.
+$(EMBED): $(STAMP) latentlab/search.py latentlab/data.py
+	$(BIN)/python -c "from latentlab.search import warm_up; print(f'retrieval embeddings cached in {warm_up():.0f} s')"
+	touch $(EMBED)
+
+book: $(STAMP) $(WARM) $(EMBED)
 	LATENTLAB_BOOK_BUILD=1 $(BIN)/jupyter-book build . -W -n --keep-going
 
 exercises: $(STAMP)
 	$(BIN)/python -m autograder.release
 
-test: $(STAMP) $(WARM)
+test: $(STAMP) $(WARM) $(EMBED)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
