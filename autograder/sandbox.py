@@ -81,6 +81,24 @@ def _needed_paths() -> list[Path]:
     return sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts))
 
 
+def shared_cache(hide=()) -> Path | None:
+    """The course's cache of computed results (the retrieval chapter's embeddings), which a worker
+    may read, so that 300 submissions do not each embed the same corpus, but never write. None
+    when there is none, or when it holds or lies in anything the worker must not see (inside the
+    repository, only its .cache folder may be shared)."""
+    from latentlab.data import cache_dir
+
+    path = cache_dir().resolve()
+    secret = [COURSE_DIR, *_checks_dirs(), *(Path(h).resolve() for h in hide)]
+    if not path.is_dir() or any(_under(s, [path]) for s in secret):
+        return None
+    if _under(path, [COURSE_DIR]) and not _under(path, [COURSE_DIR / ".cache"]):
+        return None
+    if any(_under(path, [s]) for s in secret[1:]):
+        return None
+    return path
+
+
 def _checks_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("AUTOGRADER_CHECKS_PATH", "").split(os.pathsep) if p]
     return [d.resolve() for d in [PACKAGE_DIR / "checks", *extra] if d.is_dir()]
@@ -142,6 +160,9 @@ class Sandbox:
                    PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONUNBUFFERED="1",
                    PYTHONPATH=str(COURSE_DIR), AUTOGRADER_WORKER=self.token,
                    OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads)
+        cache = shared_cache(self.hide)
+        if cache is not None:
+            env["LATENTLAB_CACHE"] = str(cache)  # read-only under the strict seal, else not the worker's
         if self.level == "off":
             env["AUTOGRADER_SOCKETS"] = "refuse"
         else:
@@ -157,16 +178,20 @@ class Sandbox:
         must not read and expose only what it needs."""
         q = shlex.quote
         needed, hidden = _needed_paths(), self._hidden()
+        cache = shared_cache(self.hide)
+        readable = [*needed, cache] if cache is not None else needed
         stage = Path(tempfile.mkdtemp(prefix="autograder-stage-", dir=_stage_base(hidden)))
         self._stages.append(stage)
         lines = ["set -e"]
-        for i, path in enumerate(needed):  # keep a handle on what the worker needs, then hide
+        for i, path in enumerate(readable):  # keep a handle on what the worker needs, then hide
             lines += [f"mkdir -p {q(str(stage / str(i)))}", f"mount --bind {q(str(path))} {q(str(stage / str(i)))}"]
         for path in hidden:
             options = PRIVATE.get(path, "mode=755,size=1m")
             lines.append(f"mount -t tmpfs -o {options} hidden {q(str(path))}")
-        for i, path in enumerate(needed):
+        for i, path in enumerate(readable):
             lines += [f"mkdir -p {q(str(path))}", f"mount --bind {q(str(stage / str(i)))} {q(str(path))}"]
+        if cache is not None:
+            lines.append(f"mount -o remount,bind,ro {q(str(cache))}")
         for path in _checks_dirs():
             if _under(path, needed) or not _under(path, hidden):
                 lines.append(f"mount -t tmpfs -o mode=755,size=1m hidden {q(str(path))}")

@@ -350,6 +350,36 @@ def test_worker_cannot_read_checks_solutions_or_submissions(tmp_path):
     assert result["score"] == FULL, "a worker could read the checks, solutions or other submissions"
 
 
+@STRICT_ONLY
+def test_worker_reads_the_shared_cache_but_cannot_write_it(tmp_path, monkeypatch):
+    """The course's cache of embeddings is shared with every worker read-only, so a class's
+    submissions do not each embed the same corpus, and none can change what another reads."""
+    cache = tmp_path / "cache"
+    (cache / "embeddings").mkdir(parents=True)
+    (cache / "embeddings" / "known.txt").write_text("shared")
+    monkeypatch.setenv("LATENTLAB_CACHE", str(cache))
+    cell = ("import os\nroot = os.environ.get('LATENTLAB_CACHE', '')\n"
+            "seen = open(os.path.join(root, 'embeddings', 'known.txt')).read() if root else ''\n"
+            "try:\n    open(os.path.join(root, 'embeddings', 'known.txt'), 'w').write('poisoned')\n"
+            "    wrote = True\nexcept OSError:\n    wrote = False\n"
+            "def add(a, b):\n    return a + b if seen == 'shared' and not wrote else 1000")
+    (tmp_path / "sub").mkdir()
+    result = run(submission(tmp_path / "sub", {"add": cell}), "strict")
+    assert result["score"] == FULL, result["output"][:1500]
+    assert (cache / "embeddings" / "known.txt").read_text() == "shared"
+
+
+def test_a_cache_inside_the_repository_is_shared_only_from_its_cache_folder(monkeypatch):
+    from autograder.sandbox import COURSE_DIR, shared_cache
+
+    monkeypatch.setenv("LATENTLAB_CACHE", str(COURSE_DIR / "solutions"))
+    assert shared_cache() is None, "a cache pointed at the solutions must not be shown to a worker"
+    monkeypatch.setenv("LATENTLAB_CACHE", str(COURSE_DIR))
+    assert shared_cache() is None
+    monkeypatch.setenv("LATENTLAB_CACHE", "/")
+    assert shared_cache() is None
+
+
 def test_a_hang_is_waited_for_once(tmp_path):
     start = time.monotonic()
     result = run(submission(tmp_path, {"add": ADD_LOOPS}), MODES[0], call_timeout=5)

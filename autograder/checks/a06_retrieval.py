@@ -361,7 +361,7 @@ def _random_collection(seed, n_docs=40, vocab=25):
     rng = np.random.default_rng(seed)
     words = [f"t{i}" for i in range(vocab)]
     p = 1.0 / np.arange(1, vocab + 1)  # Zipf-like: some terms in most documents, some in few
-    docs = [list(rng.choice(words, size=int(rng.integers(3, 30)), p=p / p.sum())) for _ in range(n_docs)]
+    docs = [[str(t) for t in rng.choice(words, size=int(rng.integers(3, 30)), p=p / p.sum())] for _ in range(n_docs)]
     return words, docs
 
 
