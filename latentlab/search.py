@@ -227,3 +227,10 @@ def index_search(name, x, queries, k, rerank=0):
     if rerank:
         found = np.array([f[np.argsort(-(x[f] @ q), kind="stable")] for f, q in zip(found, queries, strict=True)])
     return found[:, :k]
+
+
+def glue(name, value, display=False):
+    """myst_nb's glue, numpy scalars passed as Python numbers (its formatting reads only those)."""
+    from myst_nb import glue as myst_glue
+
+    myst_glue(name, value.item() if isinstance(value, np.generic) else value, display=display)
