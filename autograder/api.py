@@ -163,7 +163,8 @@ def expect_close(got, want, prop: str, *, rtol: float = 1e-5, atol: float = 1e-8
     if g.ndim:
         gap = np.where(np.isnan(g) != np.isnan(w), np.inf, np.abs(np.nan_to_num(g - w, nan=0.0)))
         i = np.unravel_index(int(np.argmax(gap)), g.shape)
-        where = f" (largest difference at index {tuple(int(j) for j in i) if g.ndim > 1 else int(i[0])})"
+        at = tuple(int(j) for j in i) if g.ndim > 1 else int(i[0])
+        where = f" (largest difference at index {at}: expected {show(w[i], digits + 4)}, got {show(g[i], digits + 4)})"
     hint = next((text for symptom, text in hints if _holds(symptom, g, w)), "")
     low = isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.dtype.itemsize < 8
     if not hint and low and np.allclose(g, w, rtol=1e-5, atol=1e-6):

@@ -37,18 +37,39 @@ def error_record(what: str, exc: BaseException) -> dict:
 
 
 def _snapshot(args: tuple, kwargs: dict) -> list:
-    """(label, argument, a copy of it) for every array or tensor argument, to see what a call changed."""
+    """(label, argument, a copy of it) for every array, tensor, list or dict argument, to see what
+    a call changed."""
+    import copy
+
     labelled = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + [(f"`{k}`", v) for k, v in kwargs.items()]
-    return [(label, value, value.copy() if hasattr(value, "copy") else value.clone())
-            for label, value in labelled if hasattr(value, "shape") and hasattr(value, "dtype")]
+    out = []
+    for label, value in labelled:
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            out.append((label, value, value.copy() if hasattr(value, "copy") else value.clone()))
+        elif isinstance(value, list | dict):
+            out.append((label, value, copy.deepcopy(value)))
+    return out
 
 
 def _same(value, copy) -> bool:
+    """Whether an argument still equals the copy taken before the call, element by element."""
     import numpy as np
 
-    if not isinstance(value, np.ndarray):
-        value, copy = value.detach().cpu().numpy(), copy.detach().cpu().numpy()
-    return value.shape == copy.shape and np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc")
+    if isinstance(value, list | tuple):
+        return (type(value) is type(copy) and len(value) == len(copy)
+                and all(_same(a, b) for a, b in zip(value, copy, strict=True)))
+    if isinstance(value, dict):
+        return isinstance(copy, dict) and value.keys() == copy.keys() and all(_same(value[k], copy[k]) for k in value)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        if type(value) is not type(copy):
+            return False
+        if not isinstance(value, np.ndarray):
+            value, copy = value.detach().cpu().numpy(), copy.detach().cpu().numpy()
+        return value.shape == copy.shape and np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc")
+    try:
+        return bool(value == copy) or (value != value and copy != copy)  # NaN equals its copy
+    except Exception:  # noqa: BLE001 - an object that cannot be compared is taken as unchanged
+        return True
 
 
 def _reseed(seed: int) -> None:

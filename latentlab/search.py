@@ -62,7 +62,7 @@ def chunk_scores(collection, size=CHUNK_SIZE, overlap=CHUNK_OVERLAP):
     return np.stack([max_pool(row, owner, len(collection.texts)) for row in cos])
 
 
-def bm25_scores(collection, k1=1.5, b=0.75):
+def bm25_matrix(collection, k1=1.5, b=0.75):
     """bm25s's Lucene BM25 (float64) of every query against every paper, (m, n), with `terms`."""
     import bm25s
 

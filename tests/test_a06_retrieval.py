@@ -32,7 +32,8 @@ MP_IF = "        if score > scores[doc]:\n            scores[doc] = score"
 MP_LOOP = ("    for score, doc in zip(np.asarray(chunk_scores, dtype=np.float64), np.asarray(chunk_doc)):\n"
            + MP_IF + "\n")
 IDF = "idf = np.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))"
-BM_ADD = "scores += idf * tf / (tf + k1 * (1 - b + b * lengths / avgdl))"
+BM_ADD = "scores[hit] += idf * tf[hit] / (tf[hit] + k1 * (1 - b + b * lengths[hit] / avgdl))"
+BM_HIT = "hit = tf > 0  # the documents that contain the term; it adds nothing to the others"
 BM_DF = "df = Counter(term for doc in docs for term in set(doc))"
 BM_LEN = "lengths = np.array([len(doc) for doc in docs], dtype=np.float64)  # (N,)"
 BM_FOR = "for term in query:"
@@ -53,7 +54,8 @@ PR_ROOM = "room = left - 1  # one token for the id in brackets"
 PR_APPEND = 'lines.append(" ".join([f"[{doc_id}]"] + words[:room]))'
 PR_LEFT_DEC = "left -= 1 + min(room, len(words))"
 PR_CUT = "        if len(words) > room:\n            break\n"
-PR_LOOP = ("    for doc_id, passage in zip(doc_ids, passages):\n        words = passage.split()\n        " + PR_ROOM
+PR_LOOP = ("    for doc_id, passage in zip(doc_ids, passages):\n        words = passage.split()\n"
+           "        if not words:\n            continue  # nothing to cite\n        " + PR_ROOM
            + "\n        if room < 1:\n            break\n        " + PR_APPEND + "\n        " + PR_LEFT_DEC + "\n"
            + PR_CUT)
 
@@ -125,18 +127,21 @@ MISTAKES = [
     m("the idf ln(N / n(t))", "bm25_scores", {IDF: "idf = np.log(n / df[term])"},
       "test_bm25_idf_of_a_common_and_a_rare_term"),
     m("Robertson's (k1 + 1) factor", "bm25_scores",
-      {BM_ADD: "scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avgdl))"},
+      {BM_ADD: BM_ADD.replace("idf * tf[hit] /", "idf * tf[hit] * (k1 + 1) /")},
       "test_bm25_idf_of_a_common_and_a_rare_term"),
     m("the average length over the documents that contain the term", "bm25_scores",
-      {BM_ADD: "scores += idf * tf / (tf + k1 * (1 - b + b * lengths / lengths[tf > 0].mean()))"},
+      {BM_ADD: BM_ADD.replace("/ avgdl", "/ lengths[hit].mean()")},
       "test_bm25_matches_bm25s"),
     m("the length normalisation inverted, avgdl / |D|", "bm25_scores",
-      {BM_ADD: "scores += idf * tf / (tf + k1 * (1 - b + b * avgdl / np.maximum(lengths, 1)))"},
+      {BM_ADD: BM_ADD.replace("lengths[hit] / avgdl", "avgdl / np.maximum(lengths[hit], 1)")},
       "test_bm25_length_normalisation"),
-    m("b and 1 - b swapped", "bm25_scores", {BM_ADD: "scores += idf * tf / (tf + k1 * (b + (1 - b) * lengths / avgdl))"},
+    m("b and 1 - b swapped", "bm25_scores", {BM_ADD: BM_ADD.replace("(1 - b + b * lengths[hit] / avgdl)", "(b + (1 - b) * lengths[hit] / avgdl)")},
       "test_bm25_length_normalisation"),
     m("the length normalisation without avgdl", "bm25_scores",
-      {BM_ADD: "scores += idf * tf / (tf + k1 * (1 - b + b * lengths))"}, "test_bm25_length_normalisation"),
+      {BM_ADD: BM_ADD.replace("lengths[hit] / avgdl", "lengths[hit]")}, "test_bm25_length_normalisation"),
+    m("every document scored, 0 / 0 where k1 = 0 and the term is absent", "bm25_scores",
+      {BM_HIT + "\n        " + BM_ADD: "scores += idf * tf / (tf + k1 * (1 - b + b * lengths / avgdl))"},
+      "test_bm25_edge_cases"),
     m("document length counted in distinct terms", "bm25_scores",
       {BM_LEN: "lengths = np.array([len(set(doc)) for doc in docs], dtype=np.float64)"}, "test_bm25_matches_bm25s"),
     m("a repeated query term counted once", "bm25_scores", {BM_FOR: "for term in set(query):"},
@@ -223,7 +228,8 @@ ALTERNATIVES = [
                         "    np.maximum.at(scores, np.asarray(chunk_doc), np.asarray(chunk_scores, dtype=np.float64))\n"),
                     "    counts = [Counter(doc) for doc in docs]\n    " + BM_DF + "\n    for term in query:\n"
                     "        if df[term] == 0:\n            continue\n        " + IDF + "\n"
-                    "        tf = np.array([c[term] for c in counts], dtype=np.float64)  # (N,)\n        " + BM_ADD: (
+                    "        tf = np.array([c[term] for c in counts], dtype=np.float64)  # (N,)\n        " + BM_HIT
+                    + "\n        " + BM_ADD: (
                         "    from scipy.sparse import csr_matrix\n"
                         "    vocab = {t: i for i, t in enumerate(sorted({t for doc in docs for t in doc}))}\n"
                         "    rows = [i for i, doc in enumerate(docs) for t in doc]\n"
@@ -235,7 +241,8 @@ ALTERNATIVES = [
                         "    for term in query:\n"
                         "        j = vocab.get(term)\n"
                         "        if j is not None:\n"
-                        "            scores = scores + idf[j] * tf[:, j] / (tf[:, j] + norm)"),
+                        "            part = np.divide(tf[:, j], tf[:, j] + norm, out=np.zeros(n), where=tf[:, j] > 0)\n"
+                        "            scores = scores + idf[j] * part"),
                     "    fused = {}\n    for ranking in rankings:\n        for position, doc in enumerate(ranking):\n"
                     "            " + RRF_ADD: (
                         "    from collections import defaultdict\n    fused = defaultdict(float)\n"
@@ -249,6 +256,7 @@ ALTERNATIVES = [
                     PR_LOOP: (
                         "    for doc_id, passage in zip(doc_ids, passages):\n"
                         "        tokens = [f\"[{doc_id}]\"] + passage.split()\n"
+                        "        if len(tokens) == 1:\n            continue\n"
                         "        if left < 2:\n            break\n"
                         "        lines.append(\" \".join(tokens[:left]))\n"
                         "        cut = len(tokens) > left\n"

@@ -20,7 +20,7 @@ def collection():
 def runs(collection):
     """The page's BM25, dense and fused runs, 100 deep."""
     ids, qids = collection.doc_ids, collection.query_ids
-    bm25 = search.bm25_scores(collection)
+    bm25 = search.bm25_matrix(collection)
     dense = search.dense_scores(collection)
     out = {"BM25": search.as_run(qids, search.ranking(bm25, ids, 100)),
            "MiniLM": search.as_run(qids, search.ranking(dense, ids, 100)),
@@ -46,7 +46,7 @@ def test_the_pages_metrics_equal_pytrec_eval(collection, runs, name):
 
 
 def test_bm25s_is_the_reference_bm25(collection):
-    scores = search.bm25_scores(collection)
+    scores = search.bm25_matrix(collection)
     doc_terms = [search.terms(t) for t in collection.texts]
     for j in range(0, len(collection.queries), 7):
         expected = ref.bm25_scores(search.terms(collection.queries[j]), doc_terms)

@@ -495,7 +495,9 @@ def test_fixtures_state_and_reseeding_cross_the_seal(mode):
     from autograder.fixtures import LinearAutoencoder
 
     cells = [nbfile.CodeCell(0, "import torch\ndef draw():\n    return float(torch.rand(1))\n"
-                                "def halve(x, y):\n    x /= 2\n    return float(y.sum())\n")]
+                                "def halve(x, y):\n    x /= 2\n    return float(y.sum())\n"
+                                "def trim(words, table, keep):\n    words.pop()\n    table['b'].sort()\n"
+                                "    return len(keep)\n")]
     with Session(cells, Limits(sandbox=mode, **FAST)) as session:
         student = SealedStudent(session)
         state = student.fixture("LinearAutoencoder", 4, 2, seed=3).state()
@@ -506,7 +508,9 @@ def test_fixtures_state_and_reseeding_cross_the_seal(mode):
         student.reseed_globals(6)
         other = student.call("draw")
         total, changed = student.call_watching("halve", np.ones(3), y=np.ones(2))
+        _, listed = student.call_watching("trim", ["a", "b"], {"b": [3, 1], "c": [np.nan]}, [1.0, [2, {"x": 3}]])
     want = LinearAutoencoder(4, 2, seed=3).state_dict()
     assert set(state) == set(want) and all(np.array_equal(state[k], want[k].numpy()) for k in want)
     assert first == again != other
     assert total == 2.0 and changed == ["argument 1"], "a check can see which arguments a call changed in place"
+    assert listed == ["argument 1", "argument 2"], "lists and dicts changed in place are seen too, nested ones as well"

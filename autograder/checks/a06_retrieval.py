@@ -121,6 +121,11 @@ def test_short_and_empty_texts(student):
         if got != [words]:
             raise AssertionError(f"a text of at most size words is one window, the whole text: expected [the 6 "
                                  f"words] for size {size}, got {len(got)} windows of {[len(c) for c in got]} words")
+    for n in (2, 3):  # fewer words than the overlap: still one window
+        got = _chunks(student, words[:n], 5, 3)
+        if got != [words[:n]]:
+            raise AssertionError(f"a text of at most size words is one window, even one shorter than the overlap: "
+                                 f"expected one window of {n} words for size 5 and overlap 3, got {len(got)} windows")
     got = _chunks(student, [], 4, 1, "chunk_words([], 4, 1)")
     if got != []:
         raise AssertionError(f"no words gives no window: expected [], got {got!r:.80}")
@@ -142,7 +147,7 @@ def _oracle_top_k(queries, docs, k):
     """scikit-learn's cosines (0 for a zero vector), sorted by decreasing cosine, then by row."""
     cos = cosine_similarity(queries, docs)  # (m, n); sklearn gives 0 for a zero vector
     cols = np.arange(docs.shape[0])
-    order = np.stack([np.lexsort((cols, -row)) for row in cos])[:, :k]
+    order = np.stack([np.lexsort((cols, -np.round(row, 12))) for row in cos])[:, :k]  # ties to the lower row
     return order, np.take_along_axis(cos, order, axis=1)
 
 
@@ -202,7 +207,8 @@ def test_top_k_ignores_lengths(student):
 def test_top_k_ties_go_to_the_lower_row_and_k_is_capped(student):
     rng = np.random.default_rng(62)
     base = rng.normal(size=(5, 4))
-    docs = np.concatenate([base, 3.0 * base[[4, 1]], base[[4]]])  # rows 5, 6, 7 tie with rows 4, 1, 4
+    # rows 5, 6 and 7 tie exactly with rows 4, 1 and 4: scaling by a power of two keeps every bit of a cosine
+    docs = np.concatenate([base, 2.0 * base[[4]], 4.0 * base[[1]], base[[4]]])
     queries = np.concatenate([base[[4]], rng.normal(size=(2, 4))])
     for k in (3, 8, 12):
         want_idx, want_cos = _oracle_top_k(queries, docs, k)
@@ -214,8 +220,9 @@ def test_top_k_ties_go_to_the_lower_row_and_k_is_capped(student):
                                      "sort of the negated cosines gives (np.argsort(-cos, kind=\"stable\"))."),
                                     *_top_k_hints(queries, docs, k)])
         expect_close(scores, want_cos, f"top_k(queries, docs, {k}): the cosines", atol=1e-9)
-    expect_error("ValueError", "top_k(queries, docs, 0): k below 1 raises ValueError", student.call, "top_k",
-                 queries, docs, 0)
+    for k in (0, -1):
+        expect_error("ValueError", f"top_k(queries, docs, {k}): k below 1 raises ValueError", student.call, "top_k",
+                     queries, docs, k)
 
 
 @graded("top_k", points=1, hidden=True)
@@ -256,7 +263,9 @@ def _pool_hints(scores, doc, n_docs):
 
     last = np.full(n_docs, -np.inf)
     last[doc] = scores
-    return [(lambda g, w: near(g[np.isfinite(w)], by(np.mean)[np.isfinite(w)]), "Yours is the mean of the chunks' "
+    return [(lambda g, w: np.isfinite(g[np.isinf(w)]).any(), "A document without a chunk must score -inf, below "
+             "every real score: start every document at -inf."),
+            (lambda g, w: near(g[np.isfinite(w)], by(np.mean)[np.isfinite(w)]), "Yours is the mean of the chunks' "
              "scores: a document is as relevant as its best chunk, the maximum."),
             (lambda g, w: near(g[np.isfinite(w)], by(np.sum)[np.isfinite(w)]), "Yours sums the chunks' scores, "
              "which favours long documents: take the maximum."),
@@ -283,13 +292,13 @@ def test_max_pool_matches_scipy(student):
 @learner_errors_fail("max_pool(chunk_scores, chunk_doc, n_docs) with documents without chunks")
 def test_max_pool_leaves_chunkless_documents_at_minus_infinity(student):
     doc = np.array([4, 1, 4, 1, 6])
-    scores = np.array([-0.3, -0.7, -0.1, -0.2, 0.4])
+    scores = np.array([-0.1, -0.2, -0.3, -0.7, 0.4])  # each document's last chunk is not its best
     got = _pool(student, scores, doc, 8, "max_pool for chunks of documents 1, 4 and 6 of 8")
     expect_close(got, _oracle_pool(scores, doc, 8), "max_pool for chunks of documents 1, 4 and 6 of 8: -inf for "
                  "the documents without a chunk, and the best (here negative) score for the others", atol=1e-12,
                  hints=[(lambda g, w: (g[[0, 2, 3, 5, 7]] == 0).all(), "Yours gives 0 to a document without a "
                          "chunk, which then outranks documents whose chunks all score below 0: give it -inf."),
-                        *_pool_hints(scores, doc, 8)])
+                        *_pool_hints(scores, doc, 8)[1:]])
 
 
 # bm25_scores
@@ -320,12 +329,14 @@ def _bm25_variant(query, docs, k1, b, idf="lucene", saturation=1.0, avg="all", u
             continue
         containing = np.array([t in d for d in docs])
         avgdl = size[containing].mean() if avg == "containing" else size.mean()
-        inv = {"lucene": math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)),
-               "robertson": math.log((n - df[t] + 0.5) / (df[t] + 0.5)),
-               "plain": math.log(n / df[t])}[idf]
+        ratio = {"lucene": 1 + (n - df[t] + 0.5) / (df[t] + 0.5), "robertson": (n - df[t] + 0.5) / (df[t] + 0.5),
+                 "plain": n / df[t]}[idf]
+        if ratio <= 0:
+            return np.full(n, np.nan)  # this variant has no value here
         tf = np.array([d.count(t) for d in docs], dtype=np.float64)
         norm = (1 - b + b * size / avgdl) if avg != "none" else (1 - b + b * size)
-        out += inv * tf * saturation / (tf + k1 * norm)
+        hit = tf > 0
+        out[hit] += math.log(ratio) * tf[hit] * saturation / (tf[hit] + k1 * norm[hit])
     return out
 
 
@@ -427,6 +438,10 @@ def test_bm25_edge_cases(student):
     expect_close(_bm25(student, ["c", "b"], docs, 1.5, 0.75), _bm25_oracle(["c", "b"], docs, 1.5, 0.75),
                  "bm25_scores with an empty document among three: it scores 0 and counts in avgdl", rtol=1e-6,
                  atol=1e-9, hints=_bm25_hints(["c", "b"], docs, 1.5, 0.75))
+    for k1, b in ((0.0, 0.75), (1.2, 1.0)):
+        expect_close(_bm25(student, ["c", "a"], docs, k1, b), _bm25_variant(["c", "a"], docs, k1, b),
+                     f"bm25_scores with k1={k1}, b={b} and an empty document: a term adds 0 to a document that "
+                     "does not contain it (no 0 / 0)", rtol=1e-6, atol=1e-9)
     got = _bm25(student, ["a"], [[], []], 1.5, 0.75, "bm25_scores(['a'], [[], []])")
     if not np.array_equal(got, np.zeros(2)):
         raise AssertionError(f"a collection of empty documents scores 0 everywhere: expected [0, 0], got "
@@ -517,6 +532,9 @@ def test_rrf_of_one_ranking_keeps_it(student):
         raise AssertionError(f"rrf of one ranking keeps its order: expected {ranking}, got {ids}")
     expect_close(scores, 1.0 / (10 + np.arange(1, 6)), "rrf of one ranking with k=10: 1 / (10 + rank) for ranks "
                  "1 to 5", rtol=1e-9, hints=_rrf_hints([ranking], 10))
+    ids, scores = _rrf(student, [ranking, ranking[::-1]], 0, "rrf(rankings, 0) for a ranking and its reverse")
+    expect_close(scores, _rrf_oracle([ranking, ranking[::-1]], 0)[1], "rrf with k=0: 1 / rank from each ranking "
+                 "(k = 0 is a valid k, not a missing one)", rtol=1e-9)
     ids, scores = _rrf(student, [], 60, "rrf([], 60)")
     if ids != [] or len(scores):
         raise AssertionError(f"rrf of no ranking: expected ([], an empty array), got {ids}")
@@ -566,17 +584,20 @@ def _metric(got, want, name, what):
 
 def _eval_hints(run, qrels, k, name):
     def variant(fn):
-        return lambda g, w: near(g, np.array([fn(run.get(q, []), qrels[q]) for q in qrels
-                                              if any(v > 0 for v in qrels[q].values())]), atol=1e-9)
+        def symptom(g, w):
+            alt = np.array([fn(run.get(q, []), qrels[q]) for q in qrels if any(v > 0 for v in qrels[q].values())])
+            return g.shape == alt.shape and bool(np.allclose(g, alt, atol=1e-9, equal_nan=True))
+        return symptom
 
     def dcg(gains, base=2.0, offset=1):
         return sum(g / math.log(i + offset, base) for i, g in enumerate(gains, start=1))
 
-    def ndcg(ranking, judged, ideal_from_run=False, base=2.0, offset=1, binary=False):
+    def ndcg(ranking, judged, ideal_from_run=False, base=2.0, offset=1, binary=False, cut=None):
         grade = {d: (1 if g > 0 else 0) if binary else g for d, g in judged.items()}
         gains = [grade.get(d, 0) for d in ranking[:k]]
-        best = sorted(gains if ideal_from_run else grade.values(), reverse=True)[:k]
-        return dcg(gains, base, offset) / dcg(best, base, offset) if dcg(best, base, offset) > 0 else 0.0
+        best = sorted(gains if ideal_from_run else grade.values(), reverse=True)[:cut or k]
+        ideal = dcg(best, base, offset)
+        return dcg(gains, base, offset) / ideal if ideal > 0 else np.nan
 
     hints = {
         "recall": [(variant(lambda r, j: sum(j.get(d, 0) > 0 for d in r[:k]) / k), "Yours divides by k: recall "
@@ -591,8 +612,10 @@ def _eval_hints(run, qrels, k, name):
         "ndcg": [(variant(lambda r, j: ndcg(r, j, ideal_from_run=True)), "Yours computes the ideal DCG from the "
                   "retrieved list: it is the DCG of the best ranking of all the query's judged documents, so a "
                   "run that misses relevant documents scores below 1."),
-                 (variant(lambda r, j: ndcg(r, j, base=math.e)), "Yours discounts by a natural logarithm: the "
-                  "discount is log2(rank + 1)."),
+                 (variant(lambda r, j: ndcg(r, j, cut=len(j))), "Yours does not cut the ideal ranking at k: "
+                  "IDCG@k is the DCG of the best ranking's first k documents."),
+                 (variant(lambda r, j: ndcg(r, j, cut=max(len(r[:k]), 1))), "Yours cuts the ideal ranking at the "
+                  "length of the run: IDCG@k takes the best ranking's first k documents, however few were retrieved."),
                  (variant(lambda r, j: ndcg(r, j, offset=2)),
                   "Yours discounts by log2(rank + 2): with ranks from 1 the discount is log2(rank + 1)."),
                  (variant(lambda r, j: ndcg(r, j, binary=True)), "Yours treats every relevant document alike: "
@@ -659,9 +682,20 @@ def test_graded_judgments_match_pytrec_eval(student):
 @learner_errors_fail("evaluate(run, qrels, k): a perfect run, an empty one and missing queries")
 def test_closed_cases(student):
     qrels = {"perfect": {"a": 2, "b": 1, "z": 0}, "none": {"c": 1}, "unanswered": {"d": 1},
-             "unjudged": {"e": 0}}
-    run = {"perfect": ["a", "b", "x", "z"], "none": ["x", "y", "z"], "unjudged": ["e"], "stray": ["a"]}
-    got = _evaluate(student, run, qrels, 3, "evaluate on 4 queries")
+             "unjudged": {"e": 0}, "short": {"p": 1, "q": 1, "r": 1, "s": 1}}
+    run = {"perfect": ["a", "b", "x", "z"], "none": ["x", "y", "z"], "unjudged": ["e"], "stray": ["a"],
+           "short": ["x", "p"]}
+    got = _evaluate(student, run, qrels, 3, "evaluate on 5 queries")
+    want_short = _trec({"short": run["short"]}, {"short": qrels["short"]}, 3)["short"]
+    for name in METRICS:
+        entry = got.get("short") if isinstance(got, dict) else None
+        value = expect_scalar(entry.get(name) if isinstance(entry, dict) else None,
+                              f"evaluate(run, qrels, 3): {name} of the query 'short'")
+        expect_close(value, want_short[name], f"evaluate(run, qrels, 3) for a run of 2 documents, the second "
+                     f"relevant, against 4 relevant documents: {name}@3 as pytrec_eval computes it (recall over all "
+                     "4, the ideal DCG of 3 relevant documents)", atol=1e-9,
+                     hints=_eval_hints({"short": run["short"]}, {"short": qrels["short"]}, 3, name))
+    got = {q: v for q, v in got.items() if q != "short"}
     want = {"perfect": dict.fromkeys(METRICS, 1.0), "none": dict.fromkeys(METRICS, 0.0),
             "unanswered": dict.fromkeys(METRICS, 0.0)}
     for name in METRICS:
@@ -703,13 +737,15 @@ INSTRUCTION = "Use only these passages; cite them by id."
 
 def _prompt_oracle(question, passages, doc_ids, budget, instruction):
     """The prompt built token by token: whole passages while they fit, then the first that does not
-    fit cut to the words that do."""
+    fit cut to the words that do; a passage without words is left out."""
     head = instruction.split()
     tail = ["Question:", *question.split(), "Answer:"]
     left = budget - len(head) - len(tail)
     body = []
     for doc_id, passage in zip(doc_ids, passages, strict=False):
         words = passage.split()
+        if not words:
+            continue
         keep = min(len(words), left - 1)
         if keep < 1:
             break
@@ -725,29 +761,34 @@ def _prompt(student, question, passages, doc_ids, budget, instruction, what):
                                       instruction), str, what)
 
 
-def _prompt_hint(got: str, want: str, budget: int) -> str:
-    if len(got) <= budget < len(got.split()) * 3:
-        return (f"Yours has {len(got)} characters and {len(got.split())} tokens: the budget counts tokens "
-                "(whitespace-separated pieces), not characters.")
-    if len(got.split()) > budget:
-        return f"Yours has {len(got.split())} tokens, over the budget of {budget}."
-    g, w = got.split("\n"), want.split("\n")
-    if len(g) > len(w):
+def _passage_lines(prompt: str) -> list[str]:
+    return [line for line in prompt.split("\n") if line.startswith("[")]
+
+
+def _prompt_hint(got: str, want: str, budget: int, passages) -> str:
+    lines_got, lines_want = _passage_lines(got), _passage_lines(want)
+    tokens_got, tokens_want = len(got.split()), len(want.split())
+    if tokens_got > budget:
+        return (f"Yours has {tokens_got} tokens, over the budget of {budget}"
+                + (": each bracketed id is a token too." if tokens_got - budget <= len(lines_got) else "."))
+    if lines_want and not lines_got or len(got) <= budget < tokens_want * 2:
+        return (f"Yours has {tokens_got} tokens and {len(got)} characters, and {tokens_want} tokens fit: count the "
+                "budget in tokens (len(text.split())), not in characters.")
+    cut = bool(lines_want) and len(lines_want[-1].split()) - 1 < len(passages[len(lines_want) - 1].split())
+    if len(lines_got) > len(lines_want) and cut:
         return "Yours adds a passage after one that had to be cut: the first passage that does not fit is the last."
-    if len(g) < len(w) and len(got.split()) < len(want.split()):
+    if len(lines_got) < len(lines_want) and tokens_got < tokens_want:
         return ("Yours leaves out a passage that could be cut to fit: the first passage that does not fit whole "
                 "is cut to its first words that fit.")
-    if len(got.split()) == len(want.split()) + 1 or len(got.split()) + len(g) - 4 == len(want.split()):
-        return "Count the bracketed id as one token of the budget."
     return ""
 
 
-def _expect_prompt(got, want, budget, prop):
+def _expect_prompt(got, want, budget, passages, prop):
     if got != want:
         g, w = got.split("\n"), want.split("\n")
         i = next((j for j, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
         line = lambda lines: repr(lines[i][:90]) if i < len(lines) else "no line"  # noqa: E731
-        hint = _prompt_hint(got, want, budget)
+        hint = _prompt_hint(got, want, budget, passages)
         raise AssertionError(f"{prop}: expected line {i + 1} to be {line(w)}, got {line(g)} ({len(w)} lines and "
                              f"{len(want.split())} tokens expected, {len(g)} lines and {len(got.split())} tokens "
                              "returned)" + (f". {hint}" if hint else ""))
@@ -756,14 +797,16 @@ def _expect_prompt(got, want, budget, prop):
 @graded("build_prompt", points=1)
 @learner_errors_fail("build_prompt(question, passages, doc_ids, budget, instruction) with room to spare")
 def test_prompt_format(student):
-    passages = ["Dense retrieval  embeds the query.", "BM25 counts\nwords."]
+    passages = ["Dense retrieval  embeds the query.", "  \n ", "BM25 counts\nwords."]
     question = "How does  search work?"
-    want = _prompt_oracle(question, passages, ["p1", "p2"], 500, INSTRUCTION)
-    got = _prompt(student, question, passages, ["p1", "p2"], 500, INSTRUCTION, "build_prompt for two short "
-                  "passages and a budget of 500")
-    _expect_prompt(got, want, 500, "build_prompt with room for everything: the instruction, an empty line, "
-                   "\"[id] words\" per passage, an empty line, \"Question: ...\" and \"Answer:\", joined by newlines, "
-                   "words joined by single spaces")
+    instruction = "Use only  these passages;\ncite them by id."
+    want = _prompt_oracle(question, passages, ["p1", "p2", "p3"], 500, instruction)
+    got = _prompt(student, question, passages, ["p1", "p2", "p3"], 500, instruction, "build_prompt for three short "
+                  "passages (one without words) and a budget of 500")
+    _expect_prompt(got, want, 500, passages, "build_prompt with room for everything: the instruction, an empty "
+                   "line, \"[id] words\" per passage with words (a passage without any is left out), an empty line, "
+                   "\"Question: ...\" and \"Answer:\", joined by newlines, the words of the instruction, the passages "
+                   "and the question joined by single spaces")
 
 
 @graded("build_prompt", points=2)
@@ -784,7 +827,7 @@ def test_prompt_fills_the_budget_in_tokens(student):
         want = _prompt_oracle(question, passages, ids, budget, INSTRUCTION)
         got = _prompt(student, question, passages, ids, budget, INSTRUCTION, f"build_prompt for 6 passages and a "
                       f"budget of {budget} tokens")
-        _expect_prompt(got, want, budget, f"build_prompt for 6 passages of {lengths} tokens (with their ids) and "
+        _expect_prompt(got, want, budget, passages, f"build_prompt for 6 passages of {lengths} tokens (with their ids) and "
                        f"a budget of {budget} tokens, {fixed} of them the instruction and the question: whole "
                        "passages while they fit, then the next one cut to the words that fit")
 
@@ -797,7 +840,7 @@ def test_prompt_refuses_a_budget_below_the_question(student):
     want = _prompt_oracle(question, ["one two three"], ["d"], fixed, INSTRUCTION)
     got = _prompt(student, question, ["one two three"], ["d"], fixed, INSTRUCTION, f"build_prompt with a budget of "
                   f"{fixed} tokens, exactly the instruction and the question")
-    _expect_prompt(got, want, fixed, "build_prompt with no room for a passage: no passage line")
+    _expect_prompt(got, want, fixed, ["one two three"], "build_prompt with no room for a passage: no passage line")
     expect_error("ValueError", f"build_prompt with a budget of {fixed - 1} tokens, one less than the instruction "
                  "and the question need, raises ValueError", student.call, "build_prompt", question,
                  ["one two three"], ["d"], fixed - 1, INSTRUCTION)

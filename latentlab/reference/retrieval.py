@@ -66,7 +66,8 @@ def bm25_scores(query, docs, k1=1.5, b=0.75):
             continue
         idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
         tf = np.array([c[t] for c in counts], dtype=np.float64)
-        scores += idf * tf / (tf + norm)
+        hit = tf > 0  # a term adds nothing to a document without it
+        scores[hit] += idf * tf[hit] / (tf[hit] + norm[hit])
     return scores
 
 
@@ -121,7 +122,8 @@ def build_prompt(question, passages, doc_ids, budget, instruction=INSTRUCTION):
     """The instruction, a blank line, one line "[doc_id] words" per passage in the given order,
     a blank line, "Question: ..." and "Answer:", joined by newlines, with at most `budget` tokens
     (whitespace-separated pieces). Passages are added whole while they fit; the first that does
-    not fit is cut to the words that fit (left out if none do) and no later one is added. An
+    not fit is cut to the words that fit (left out if none do) and no later one is added; a passage
+    without words is left out. An
     instruction and question that alone exceed the budget raise ValueError."""
     question = " ".join(str(question).split())
     head, tail = " ".join(str(instruction).split()), f"Question: {question}\nAnswer:"
@@ -132,6 +134,8 @@ def build_prompt(question, passages, doc_ids, budget, instruction=INSTRUCTION):
     lines = []
     for doc_id, passage in zip(doc_ids, passages, strict=False):
         words = str(passage).split()
+        if not words:
+            continue
         room = left - 1  # the "[doc_id]" marker is one token
         if room < 1:
             break
