@@ -45,6 +45,21 @@ def test_the_pages_metrics_equal_pytrec_eval(collection, runs, name):
     assert 0.35 < ndcg < 0.65, f"{name}: nDCG@10 {ndcg:.3f} is far from the page's 0.44-0.52"
 
 
+def test_the_solution_notebooks_functions_reproduce_the_pages_table(collection, runs):
+    """The learner-facing solution's evaluate (and its rrf) give the page's nDCG@10, MRR@10 and
+    recall@100 for BM25, dense and fused search, as pytrec_eval does."""
+    from tests.helpers import exercise_namespace
+
+    ns = exercise_namespace("a06_retrieval")
+    fused = {q: ns["rrf"]([runs["BM25"][q], runs["MiniLM"][q]])[0][:100] for q in collection.query_ids}
+    assert fused == runs["RRF"], "the solution's rrf fuses as the page does"
+    for name in ("BM25", "MiniLM", "RRF"):
+        for k, metric in ((10, "ndcg"), (10, "mrr"), (100, "recall")):
+            trec = search.per_query(search.trec_metrics(runs[name], collection.qrels, k), collection.query_ids, metric)
+            mine = search.per_query(ns["evaluate"](runs[name], collection.qrels, k), collection.query_ids, metric)
+            assert np.allclose(trec, mine, atol=1e-12), f"{name} {metric}@{k}"
+
+
 def test_bm25s_is_the_reference_bm25(collection):
     scores = search.bm25_matrix(collection)
     doc_terms = [search.terms(t) for t in collection.texts]
