@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/hostile.py
 	$(BIN)/python bench/visualisation.py
+	$(BIN)/python bench/retrieval.py
 
 clean:
 	rm -rf _build .cache/jupyter
