@@ -131,18 +131,3 @@ def test_warm_up_embeds_what_the_page_embeds(monkeypatch):
     page_embeddings()
     missing = set(calls) - warmed
     assert not missing, f"warm_up leaves {len(missing)} embedding(s) of the page uncached"
-
-
-@pytest.mark.slow
-def test_warm_up_caches_every_embedding_the_page_needs(tmp_path, monkeypatch):
-    """After warm_up in a fresh cache folder (about 90 s), the page's embeddings load without the model."""
-    monkeypatch.setenv("LATENTLAB_CACHE", str(tmp_path))
-    search.warm_up()
-    files = list((tmp_path / "embeddings").glob("*.npy"))
-    assert len(files) == 5, f"queries, papers at 128 and 256, chunks and Lee: {len(files)} files"
-
-    def refuse():
-        raise AssertionError("an embedding the page needs was not cached by warm_up")
-
-    monkeypatch.setattr(data, "minilm", refuse)
-    page_embeddings()
