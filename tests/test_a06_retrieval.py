@@ -76,7 +76,18 @@ MISTAKES = [
       "test_short_and_empty_texts"),
     m("a negative overlap accepted", "chunk_words", {CH_CHECK: "if size < 1 or overlap >= size:"},
       "test_an_impossible_overlap_raises"),
+    m("the caller's list of words consumed", "chunk_words",
+      {"    words = list(words)\n": "", CH_LOOP: ("    chunks = []\n    while words:\n        chunks.append(words[:size])\n"
+                                            "        if len(words) <= size:\n            break\n"
+                                            "        del words[:step]\n")},
+      "test_chunks_start_every_size_minus_overlap_words"),
     # top_k
+    m("queries normalised in place", "top_k",
+      {TK_NORM: "q /= np.where(q_norm == 0, 1.0, q_norm)\n    q_unit = q\n    d_unit = d / np.where(d_norm == 0, 1.0, d_norm)"},
+      "test_top_k_matches_sorted_sklearn_cosines"),
+    m("an epsilon added to every length", "top_k",
+      {TK_NORM: "q_unit = q / (q_norm + 1e-8)\n    d_unit = d / (d_norm + 1e-8)"},
+      "test_top_k_ties_go_to_the_lower_row_and_k_is_capped"),
     m("vectors not normalised before the dot product", "top_k", {TK_NORM: "q_unit, d_unit = q, d"},
       "test_top_k_ignores_lengths"),
     m("only the documents normalised", "top_k", {TK_NORM: "q_unit = q\n    d_unit = d / d_norm"},
@@ -121,6 +132,8 @@ MISTAKES = [
       {"    return scores\n    ### END SOLUTION\n''', \"solution\", \"max_pool\")": "x"} if False else
       {MP_LOOP: MP_LOOP + "    scores[np.isinf(scores)] = 0.0\n"},
       "test_max_pool_leaves_chunkless_documents_at_minus_infinity"),
+    m("pooled scores kept in the chunks' float32", "max_pool",
+      {MP_INIT: "scores = np.full(n_docs, -np.inf, dtype=np.asarray(chunk_scores).dtype)"}, "test_max_pool_matches_scipy"),
     # bm25_scores
     m("BM25 idf without its +1", "bm25_scores", {IDF: "idf = np.log((n - df[term] + 0.5) / (df[term] + 0.5))"},
       "test_bm25_idf_of_a_common_and_a_rare_term"),
@@ -192,7 +205,21 @@ MISTAKES = [
       "test_closed_cases"),
     m("grade 0 counted as relevant", "evaluate", {EV_RELEVANT: "relevant = {doc: max(grade, 1) for doc, grade in judged.items()}"},
       "test_closed_cases"),
+    m("recall over min(k, relevant)", "evaluate", {EV_RECALL: '"recall": len(hits) / min(k, len(relevant)),'},
+      "test_closed_cases"),
+    m("exponential gains 2^grade - 1", "evaluate",
+      {EV_DCG: EV_DCG.replace("gain /", "(2**gain - 1) /"), EV_IDCG: EV_IDCG.replace("gain /", "(2**gain - 1) /")},
+      "test_graded_judgments_match_pytrec_eval"),
+    m("the ideal ranking not sorted by grade", "evaluate", {EV_BEST: "best = list(relevant.values())[:k]"},
+      "test_graded_judgments_match_pytrec_eval"),
     # build_prompt
+    m("Question: and Answer: left out of the count", "build_prompt",
+      {PR_LEFT: "left = budget - len(head.split()) - len(question.split())"}, "test_prompt_fills_the_budget_in_tokens"),
+    m("a passage without words ends the prompt", "build_prompt",
+      {"        if not words:\n            continue  # nothing to cite\n": "        if not words:\n            break\n"},
+      "test_prompt_format"),
+    m("a budget that exactly fits the question refused", "build_prompt", {"    if left < 0:\n": "    if left <= 0:\n"},
+      "test_prompt_refuses_a_budget_below_the_question"),
     m("the budget counted in characters", "build_prompt",
       {PR_LOOP: ("    for doc_id, passage in zip(doc_ids, passages):\n"
                  "        line = f\"[{doc_id}] \" + \" \".join(passage.split())\n"
