@@ -552,3 +552,33 @@ def lee_similarity() -> tuple[tuple[str, ...], np.ndarray]:
     ratings = upper + np.triu(upper, 1).T
     ratings.setflags(write=False)
     return documents, ratings
+
+
+# word-embedding association tests
+
+# The stimuli of three tests of Caliskan, Bryson & Narayanan (2017), "Semantics derived automatically
+# from language corpora contain human-like biases", Science 356: 183-186 (supplementary material),
+# lower-cased as GloVe's vocabulary is: (target X, target Y, attribute A, attribute B) word lists.
+WEAT_TESTS = {
+    "flowers-insects": (
+        "aster clover hyacinth marigold poppy azalea crocus iris orchid rose bluebell daffodil lilac pansy "
+        "tulip buttercup daisy lily peony violet carnation gladiola magnolia petunia zinnia".split(),
+        "ant caterpillar flea locust spider bedbug centipede fly maggot tarantula bee cockroach gnat mosquito "
+        "termite beetle cricket hornet moth wasp blackfly dragonfly horsefly roach weevil".split(),
+        "caress freedom health love peace cheer friend heaven loyal pleasure diamond gentle honest lucky "
+        "rainbow diploma gift honor miracle sunrise family happy laughter paradise vacation".split(),
+        "abuse crash filth murder sickness accident death grief poison stink assault disaster hatred pollute "
+        "tragedy divorce jail poverty ugly cancer kill rotten vomit agony prison".split()),
+    "career-family": (
+        "john paul mike kevin steve greg jeff bill".split(),
+        "amy joan lisa sarah diana kate ann donna".split(),
+        "executive management professional corporation salary office business career".split(),
+        "home parents children family cousins marriage wedding relatives".split()),
+    "math-arts": (
+        "math algebra geometry calculus equations computation numbers addition".split(),
+        "poetry art dance literature novel symphony drama sculpture".split(),
+        "male man boy brother he him his son".split(),
+        "female woman girl sister she her hers daughter".split()),
+}
+# Their effect sizes (Cohen's d) for GloVe trained on 840 billion tokens of Common Crawl, Table 1.
+WEAT_PUBLISHED = {"flowers-insects": 1.50, "career-family": 1.81, "math-arts": 1.06}
