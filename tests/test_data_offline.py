@@ -129,3 +129,13 @@ def test_embed_caches_on_disk_and_survives_a_bad_cache(no_network, tmp_path, mon
     assert np.allclose(data.embed(texts), z, atol=1e-6), "a corrupt cache is recomputed"
     assert data.embed(texts, max_tokens=4).shape == (2, 384)
     assert len(list((tmp_path / "embeddings").glob("*.npy"))) == 2, "max_tokens is part of the key"
+
+
+def test_weat_stimuli_are_glove_words():
+    """The three tests' word lists are lower-case GloVe words, bar the odd rare one."""
+    kv = data.glove()
+    assert set(data.WEAT_TESTS) == set(data.WEAT_PUBLISHED)
+    for name, sets in data.WEAT_TESTS.items():
+        assert len(sets) == 4 and all(w == w.lower() for s in sets for w in s), name
+        missing = [w for s in sets for w in s if w not in kv.key_to_index]
+        assert len(missing) <= 1, f"{name}: {missing} not in GloVe"
