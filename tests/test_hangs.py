@@ -105,7 +105,8 @@ def test_a_hang_in_the_first_graded_function_costs_only_what_uses_it(tmp_path, a
             assert f"`{name}`" in test["output"], f"{test['name']} does not name `{name}`: {test['output']}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+# A cell's time limit works alike in every notebook: the first and the newest chapter are tried.
+@pytest.mark.parametrize("assignment", sorted({ASSIGNMENTS[0], ASSIGNMENTS[-1]}))
 def test_a_loop_at_a_cells_top_level_costs_nothing_else(tmp_path, assignment, full_points):
     looped = with_cell(solution_path(assignment), "while True:\n    pass", tmp_path / f"{assignment}.ipynb")
     start = time.monotonic()
