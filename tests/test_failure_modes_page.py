@@ -75,7 +75,8 @@ def test_minimal_pairs_change_one_thing():
         assert len(ps) == 18 and len(set(ps)) == 18, kind
         assert all(a != b for a, b in ps), kind
     for a, b in pairs["swapped roles"]:
-        assert sorted(a.split()) == sorted(b.split()), "swapped roles keep every word"
+        assert sorted(a.lower().rstrip(".").split()) == sorted(b.lower().rstrip(".").split()), (
+            f"swapped roles keep every word: {a!r} / {b!r}")
     flat = [p for ps in pairs.values() for p in ps]
     control = failures.unrelated_pairs(flat)
     for (a, _), (c, d) in zip(flat, control, strict=True):
@@ -84,7 +85,7 @@ def test_minimal_pairs_change_one_thing():
 
 def test_analogy_targets_and_best_answers_are_gensims_3cosadd():
     kv = data.glove(5000)
-    targets, answers, asked = failures.analogy_targets(kv, data.analogy_questions()[::40], 5000)
+    targets, answers, asked = failures.analogy_targets(kv, data.analogy_questions()[::10], 5000)
     assert len(targets) > 100 and np.allclose(np.linalg.norm(targets, axis=1), 1)
     u = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
     ours = failures.best_answers(targets @ u.T, asked)
