@@ -61,6 +61,9 @@ MISTAKES = [
       "test_all_but_the_top_centres_before_finding_directions"),
     m("the mean never removed", "all_but_the_top", {AB_RET: "return x - (x @ top.T) @ top"},
       "test_all_but_the_top_leaves_nothing_of_what_it_removes"),
+    m("the input's float32 kept", "all_but_the_top",
+      {"x = np.asarray(x, dtype=np.float64)\n    centred = x - x.mean(axis=0)  # (n, D)":
+       "centred = x - x.mean(axis=0)  # (n, D)"}, "test_all_but_the_top_leaves_nothing_of_what_it_removes"),
     m("one direction too many", "all_but_the_top", {AB_TOP: "top = vt[:d + 1]"},
       "test_all_but_the_top_matches_sklearn_pca"),
     m("the directions read from the columns of V^T", "all_but_the_top", {AB_TOP: "top = vt.T[:d]"},
@@ -88,6 +91,8 @@ MISTAKES = [
     m("the k least similar counted", "k_occurrence",
       {KO_DIAG: "    np.fill_diagonal(cos, np.inf)\n", KO_SORT: 'nearest = np.argsort(cos, axis=1, kind="stable")[:, :k]'},
       "test_k_occurrence_matches_sklearn"),
+    m("neighbours sorted without a stable sort", "k_occurrence",
+      {KO_SORT: "nearest = np.argsort(-cos, axis=1)[:, :k]  # (n, k)"}, "test_k_occurrence_ties_go_to_the_lower_row"),
     m("counts as int32", "k_occurrence", {KO_RET: "return np.bincount(nearest.ravel(), minlength=len(x)).astype(np.int32)"},
       "test_k_occurrence_matches_sklearn"),
     # hubness
@@ -122,6 +127,9 @@ MISTAKES = [
     m("the effect size's sign dropped", "weat", {WE_EFFECT: WE_EFFECT.replace("float((", "abs(float((") + ")"},
       "test_weat_swapped_targets_flip_the_sign_and_equal_ones_give_zero"),
     m("splits into halves whatever the sizes", "weat", {WE_SPLITS: "combinations(range(len(s)), len(s) // 2)"},
+      "test_weat_targets_of_different_sizes"),
+    m("the exact test only below n_permutations splits", "weat",
+      {"if comb(len(s), n_x) <= n_permutations:": "if comb(len(s), n_x) < n_permutations:"},
       "test_weat_targets_of_different_sizes"),
     m("random splits not seeded", "weat", {WE_RNG: "rng = np.random.default_rng()"},
       "test_weat_sampled_p_value_is_seeded_and_close_to_exact"),
