@@ -37,10 +37,11 @@ $(WARM): $(STAMP) latentlab/maps.py
 	$(BIN)/python -c "from latentlab.maps import warm_up; print(f'UMAP compiled in {warm_up():.0f} s')"
 	touch $(WARM)
 
-# The retrieval page's MiniLM embeddings, computed once into LATENTLAB_CACHE (keyed by the model's
+# The retrieval and failure-mode pages' MiniLM embeddings, computed once into LATENTLAB_CACHE (keyed by the model's
 # and the texts' hashes, so a changed corpus or model is embedded afresh); same idea as above.
-$(EMBED): $(STAMP) latentlab/search.py latentlab/data.py
+$(EMBED): $(STAMP) latentlab/search.py latentlab/failures.py latentlab/data.py
 	$(BIN)/python -c "from latentlab.search import warm_up; print(f'retrieval embeddings cached in {warm_up():.0f} s')"
+	$(BIN)/python -c "from latentlab.failures import warm_up; print(f'failure-mode embeddings cached in {warm_up():.0f} s')"
 	touch $(EMBED)
 
 book: $(STAMP) $(WARM) $(EMBED)

@@ -39,6 +39,21 @@ def test_the_pages_spearman_is_gensims_evaluate_word_pairs(glove50k, variant, se
     assert spearmanr(cos, human)[0] == pytest.approx(rho, abs=1e-6), "the bootstrap's cosines are the scored ones"
 
 
+def test_the_solution_notebook_reproduces_the_pages_scores(glove50k):
+    """The learner-facing solution's all_but_the_top, whiten and word_pair_spearman give the page's
+    before and after correlations, as gensim's evaluate_word_pairs does."""
+    from tests.helpers import exercise_namespace
+
+    ns = exercise_namespace("a07_failure_modes")
+    words, variants = glove50k
+    raw = variants["raw"]
+    mine = {"raw": raw, "abtt": ns["all_but_the_top"](raw, 2), "white": ns["whiten"](raw)}
+    for (variant, set_name), _ in EXPECTED.items():
+        rho, _ = failures.gensim_pairs(failures.keyed(words, variants[variant]), set_name)
+        ours, _ = ns["word_pair_spearman"](words, mine[variant], failures.lower_pairs(set_name))
+        assert ours == pytest.approx(rho, abs=1e-6), f"{variant} on {set_name}: gensim {rho}, solution {ours}"
+
+
 def test_bootstrap_gain_is_a_resampled_spearman_difference():
     rng = np.random.default_rng(0)
     human = rng.normal(size=60)
