@@ -37,7 +37,7 @@ CS_RY = "r_of_y = -np.sort(-others, axis=0)[:k, :].mean(axis=0)  # (m,)"
 CS_RET = "return 2 * cos - r_of_x[:, None] - r_of_y[None, :]"
 WE_EFFECT = "effect = float((s_x.mean() - s_y.mean()) / s.std(ddof=1))"
 WE_P = "return effect, float(np.mean(stats >= observed - 1e-12))"
-WE_RNG = "rng = np.random.default_rng(seed)"
+WE_RNG = "draws = np.random.default_rng(seed)"
 WE_SPLITS = "combinations(range(len(s)), n_x)"
 SP_INDEX = "index = {w: i for i, w in enumerate(words)}"
 SP_KEPT = "kept = [(index[w1], index[w2], score) for w1, w2, score in pairs if w1 in index and w2 in index]"
@@ -131,7 +131,7 @@ MISTAKES = [
     m("the exact test only below n_permutations splits", "weat",
       {"if comb(len(s), n_x) <= n_permutations:": "if comb(len(s), n_x) < n_permutations:"},
       "test_weat_targets_of_different_sizes"),
-    m("random splits not seeded", "weat", {WE_RNG: "rng = np.random.default_rng()"},
+    m("random splits not seeded", "weat", {WE_RNG: "draws = np.random.default_rng()"},
       "test_weat_sampled_p_value_is_seeded_and_close_to_exact"),
     # word_pair_spearman
     m("out-of-vocabulary pairs counted (cosine 0) instead of skipped", "word_pair_spearman",

@@ -61,8 +61,10 @@ def k_occurrence(x, k):
 
 
 def hubness(counts):
-    """Skewness of k-occurrence counts: the third standardised moment (scipy's skew, bias=True)."""
-    return float(skew(np.asarray(counts, dtype=np.float64), bias=True))
+    """Skewness of k-occurrence counts: the third standardised moment (scipy's skew, bias=True);
+    0.0 for counts that are all equal."""
+    c = np.asarray(counts, dtype=np.float64)
+    return 0.0 if np.all(c == c[0]) else float(skew(c, bias=True))
 
 
 def csls(x, y, k, same=False):
