@@ -29,7 +29,7 @@ CL_RNG = "sampler = np.random.default_rng(seed)"
 CL_DRAW = "drawn = sampler.choice(label_values, size=len(type_list), p=label_counts / label_counts.sum())"
 CL_RET = "return np.array([label_of_type[token.lower()] for token in words], dtype=np.int64)"
 TP_START = "weight = torch.randn(feats.shape[1], n_classes, generator=start_draw).mul_(0.01).requires_grad_()"
-TP_OPT = "lbfgs = torch.optim.LBFGS([weight, offset], lr=1, max_iter=200, tolerance_grad=1e-6,"
+TP_OPT = "lbfgs = torch.optim.LBFGS([weight, offset], lr=1, max_iter=100, tolerance_grad=1e-6,"
 TP_CE = "penalised = torch.nn.functional.cross_entropy(feats @ weight + offset, targets)"
 TP_PEN = "penalised = penalised + 0.5 * weight_decay * weight.pow(2).sum()"
 PA_CHECK = "    if len(y) == 0:\n        raise ValueError(\"probe_accuracy needs at least one row\")\n"
@@ -109,7 +109,7 @@ MISTAKES = [
       "test_train_probe_reaches_the_minimum_of_its_objective"),
     m("cross-entropy summed over rows", "train_probe", {TP_CE: TP_CE.replace("targets)", "targets, reduction='sum')")},
       "test_train_probe_reaches_the_minimum_of_its_objective"),
-    m("training stopped after 3 steps", "train_probe", {TP_OPT: TP_OPT.replace("max_iter=200", "max_iter=3")},
+    m("training stopped after 3 steps", "train_probe", {TP_OPT: TP_OPT.replace("max_iter=100", "max_iter=3")},
       "test_train_probe_reaches_the_minimum_of_its_objective"),
     m("no seed: the start from torch's global generator", "train_probe",
       {TP_START: "weight = torch.randn(feats.shape[1], n_classes).mul_(0.01).requires_grad_()"},
