@@ -464,14 +464,20 @@ def embed(texts, max_tokens: int = 256, batch_size: int = 32) -> np.ndarray:
                          convert_to_numpy=True).astype(np.float32)
     finally:
         model.max_seq_length = previous
+    save_cached(path, z)
+    return z
+
+
+def save_cached(path: Path, array: np.ndarray) -> None:
+    """Write `array` to the .npy `path` atomically (a partial file, then a rename); a cache that
+    cannot be written is skipped, costing only the time to compute again."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(partial, z)
+        np.save(partial, array)
         os.replace(partial, path)
     except OSError:
         pass
-    return z
 
 
 # retrieval collections

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 
@@ -58,16 +57,10 @@ def word_states(tagged, batch_size=32):
     per_sentence = [None] * len(tagged)
     for start in range(0, len(order), batch_size):
         chosen = order[start:start + batch_size]
-        for i, states in zip(chosen, _hidden_of_batch(tokenizer, model, [tagged.words[i] for i in chosen])):
+        for i, states in zip(chosen, _hidden_of_batch(tokenizer, model, [tagged.words[i] for i in chosen]), strict=True):
             per_sentence[i] = states
     features = np.concatenate(per_sentence, axis=1).astype(np.float32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(partial, features)
-        os.replace(partial, path)
-    except OSError:
-        pass
+    data.save_cached(path, features)
     return features
 
 
@@ -117,7 +110,7 @@ def entity_task(tagged):
     `ENTITY_TYPES` merged into "OTHER"."""
     types = flat(tagged.entity)
     mask = np.array([t != "O" for t in types])
-    return mask, [t if t in ENTITY_TYPES else "OTHER" for t, m in zip(types, mask) if m]
+    return mask, [t if t in ENTITY_TYPES else "OTHER" for t, m in zip(types, mask, strict=True) if m]
 
 
 def majority_accuracy(y_train, y_test):
@@ -130,12 +123,12 @@ def word_identity_accuracy(words, y, train):
     lower-cased), or the most frequent label overall for a type never seen in training."""
     y = np.asarray(y)
     seen: dict[str, Counter] = {}
-    for w, label, t in zip(words, y, train):
+    for w, label, t in zip(words, y, train, strict=True):
         if t:
             seen.setdefault(w.lower(), Counter())[label] += 1
     fallback = np.bincount(y[train]).argmax()
     guesses = [seen[w.lower()].most_common(1)[0][0] if w.lower() in seen else fallback
-               for w, t in zip(words, train) if not t]
+               for w, t in zip(words, train, strict=True) if not t]
     return float(np.mean(np.array(guesses) == y[~train]))
 
 
@@ -182,7 +175,7 @@ def online_code_length(x, y, n_classes, fractions=(0.02, 0.05, 0.1, 0.2, 0.4, 0.
     x, y = x[order], np.asarray(y)[order]
     cuts = [max(1, int(f * len(y))) for f in fractions]
     bits = cuts[0] * np.log2(n_classes)
-    for start, end in zip(cuts[:-1], cuts[1:]):
+    for start, end in zip(cuts[:-1], cuts[1:], strict=True):
         w, b = train_probe(x[:start], y[:start], n_classes, weight_decay=weight_decay, seed=seed, max_iter=max_iter)
         logits = x[start:end].astype(np.float64) @ w + b
         logits -= logits.max(axis=1, keepdims=True)

@@ -147,7 +147,7 @@ def test_probing_sentences_are_tagged_offline_and_cached(no_network, tmp_path, m
     try:
         tagged = data.probing_sentences(40, seed=3)
         assert len(tagged) == 40 and tagged.n_words > 400
-        assert all(len(w) == len(p) == len(e) for w, p, e in zip(tagged.words, tagged.upos, tagged.entity))
+        assert all(len(w) == len(p) == len(e) for w, p, e in zip(tagged.words, tagged.upos, tagged.entity, strict=True))
         assert {p for s in tagged.upos for p in s} <= {
             "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
             "SCONJ", "SYM", "VERB", "X"}

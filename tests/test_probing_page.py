@@ -61,8 +61,8 @@ def test_splits_keep_sentences_and_types_apart(page_data):
     assert 0.2 < 1 - train.mean() < 0.3
     words = probes.flat(tagged.words)
     by_type = probes.type_split(words, seed=1)
-    seen = {w.lower() for w, t in zip(words, by_type) if t}
-    assert not any(w.lower() in seen for w, t in zip(words, by_type) if not t), "no test type occurs in training"
+    seen = {w.lower() for w, t in zip(words, by_type, strict=True) if t}
+    assert not any(w.lower() in seen for w, t in zip(words, by_type, strict=True) if not t), "no test type occurs in training"
     assert 0.25 <= 1 - by_type.mean() < 0.3
 
 

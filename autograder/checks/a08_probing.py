@@ -77,7 +77,7 @@ def test_first_subword_index_matches_the_tokenizer(student):
         want = _first_pieces(i)
         expect_close(got, want, f"{what} ({enc.tokens(i)}): each word's first piece, as the tokenizer's "
                      "word_to_tokens gives it", rtol=0, atol=0, hints=[
-                         (lambda g, w: near(g, _last_pieces(i)), "Yours gives each word's last piece: the first "
+                         (lambda g, w, i=i: near(g, _last_pieces(i)), "Yours gives each word's last piece: the first "
                           "is where the word's number first appears."),
                          (lambda g, w: near(g, w - 1), "Yours is one position early: count positions in the whole "
                           "list, [CLS] (None) included, since the hidden states include [CLS]."),
@@ -181,7 +181,7 @@ def _control(student, words, labels, seed):
 def _types_of(words, got):
     """{type: set of labels given to its tokens}."""
     seen = {}
-    for w, label in zip(words, got):
+    for w, label in zip(words, got, strict=True):
         seen.setdefault(w.lower(), set()).add(int(label))
     return seen
 
@@ -212,7 +212,7 @@ def test_control_labels_follow_the_tokens_label_distribution(student):
     for seed in (0, 1):
         got = _control(student, words, labels, seed)
         per_type = {}
-        for w, label in zip(words, got):
+        for w, label in zip(words, got, strict=True):
             per_type.setdefault(w, int(label))
         shares = np.bincount(list(per_type.values()), minlength=4)[:4] / len(per_type)
         expect_close(shares, p_tokens, f"the control labels of 2,001 types follow the labels' distribution over "

@@ -35,17 +35,8 @@ def control_labels(words, labels, seed):
     types = list(dict.fromkeys(w.lower() for w in words))
     values, counts = np.unique(labels, return_counts=True)
     draws = np.random.default_rng(seed).choice(values, size=len(types), p=counts / counts.sum())
-    of_type = dict(zip(types, draws))
+    of_type = dict(zip(types, draws, strict=True))
     return np.array([of_type[w.lower()] for w in words], dtype=np.int64)
-
-
-def probe_objective(x, y, weights, bias, weight_decay):
-    """Mean cross-entropy of softmax(x W + b) plus (weight_decay / 2) ||W||^2: a float."""
-    logits = np.asarray(x, np.float64) @ np.asarray(weights, np.float64) + np.asarray(bias, np.float64)
-    logits -= logits.max(axis=1, keepdims=True)
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    ce = -log_p[np.arange(len(y)), np.asarray(y)].mean()
-    return float(ce + weight_decay / 2 * np.sum(np.asarray(weights, np.float64) ** 2))
 
 
 def train_probe(x, y, n_classes, weight_decay=1e-3, seed=0, max_iter=200):
