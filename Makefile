@@ -38,11 +38,13 @@ $(WARM): $(STAMP) latentlab/maps.py
 	touch $(WARM)
 
 # The retrieval and failure-mode pages' MiniLM embeddings, computed once into LATENTLAB_CACHE (keyed by the model's
-# and the texts' hashes, so a changed corpus or model is embedded afresh); same idea as above.
+# and the texts' hashes, so a changed corpus or model is embedded afresh); same idea as above. Last, chapter 9's
+# SmolLM2 is dequantised from its GGUF file once (about 30 s) and kept as safetensors, keyed by the file's hash.
 $(EMBED): $(STAMP) latentlab/search.py latentlab/failures.py latentlab/probes.py latentlab/data.py
 	$(BIN)/python -c "from latentlab.search import warm_up; print(f'retrieval embeddings cached in {warm_up():.0f} s')"
 	$(BIN)/python -c "from latentlab.failures import warm_up; print(f'failure-mode embeddings cached in {warm_up():.0f} s')"
 	$(BIN)/python -c "from latentlab.probes import warm_up; print(f'probing sentences tagged and their hidden states cached in {warm_up():.0f} s')"
+	$(BIN)/python -c "from latentlab.data import warm_smollm; print(f'SmolLM2 dequantised and cached in {warm_smollm():.0f} s')"
 	touch $(EMBED)
 
 book: $(STAMP) $(WARM) $(EMBED)

