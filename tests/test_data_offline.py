@@ -101,7 +101,7 @@ def test_semanlink_collection(no_network):
     assert len(set(c.doc_ids)) == len(c.texts) == len(c.titles) == 314
     assert set(c.qrels) == set(c.query_ids) and "arxiv_doc" not in c.qrels
     assert all(len(judged) >= 2 and set(judged) <= set(c.doc_ids) for judged in c.qrels.values())
-    assert all(t.startswith(title) for t, title in zip(c.texts, c.titles))
+    assert all(t.startswith(title) for t, title in zip(c.texts, c.titles, strict=True))
 
 
 def test_lee_similarity(no_network):
