@@ -817,7 +817,9 @@ def _dequantise_into(folder: Path) -> None:
     try:
         model.save_pretrained(partial)
         tokenizer.save_pretrained(partial)
-        partial.chmod(0o755)  # mkdtemp's 0o700 would hide the cache from a grader's other uid
+        for path in partial.iterdir():  # readable by a grader's worker, which runs as another uid
+            path.chmod(0o644)
+        partial.chmod(0o755)
         os.replace(partial, folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

@@ -181,6 +181,8 @@ def test_smollm_loads_offline_and_its_cache_holds_the_gguf_weights(no_network):
     assert (cfg.num_hidden_layers, cfg.hidden_size) == (data.SMOLLM_LAYERS, data.SMOLLM_DIM)
     assert 130e6 < sum(p.numel() for p in model.parameters()) < 140e6
     assert (data.smollm_cache() / "model.safetensors").exists(), "the first load leaves the cache"
+    unreadable = [p.name for p in data.smollm_cache().iterdir() if not p.stat().st_mode & 0o004]
+    assert not unreadable, f"a sealed grader's worker (another uid) could not read {unreadable}"
     tensors = {t.name: t for t in gguf.GGUFReader(str(data.smollm_gguf())).tensors}
     for name, ours in [("blk.29.ffn_down.weight", model.model.layers[29].mlp.down_proj.weight),
                        ("blk.3.attn_v.weight", model.model.layers[3].self_attn.v_proj.weight),
