@@ -120,9 +120,9 @@ def token_losses(texts, edits: dict[int, Edit] | None = None) -> tuple[np.ndarra
     enc = _encode(texts)
     with edited(edits or {}):
         logits = lm(**enc).logits
-    losses = torch.nn.functional.cross_entropy(
-        logits[:, :-1].transpose(1, 2), enc["input_ids"][:, 1:], reduction="none")
-    return losses.double().numpy(), enc["attention_mask"][:, 1:].numpy().astype(bool)
+    losses = torch.nn.functional.cross_entropy(  # float64: float32's is off by about 1e-4 a token
+        logits[:, :-1].double().transpose(1, 2), enc["input_ids"][:, 1:], reduction="none")
+    return losses.numpy(), enc["attention_mask"][:, 1:].numpy().astype(bool)
 
 
 def text_perplexity(texts, edits: dict[int, Edit] | None = None) -> float:
@@ -155,3 +155,12 @@ def sentiment_score(texts) -> np.ndarray:
     _, positive = anchors()
     sims = anchor_similarity(texts)
     return sims[:, positive].mean(axis=1) - sims[:, ~positive].mean(axis=1)
+
+
+def row_ablation(directions) -> Edit:
+    """An edit removing from each row of the batch its component along that row's direction:
+    `directions` (batch, 576), any lengths; an all-zero row leaves its row unchanged (page 9 batches
+    an unablated control with ablated rows in one generation)."""
+    r = torch.as_tensor(np.asarray(directions, dtype=np.float32))
+    r = r / r.norm(dim=1, keepdim=True).clamp_min(1e-12)  # zero rows stay zero
+    return lambda h: h - (h * r[:, None, :]).sum(-1, keepdim=True) * r[:, None, :]
