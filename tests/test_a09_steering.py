@@ -64,6 +64,7 @@ SE_TAIL = SE_CHANGE + "\n    " + SE_RET
 BS_SEARCH = BS_OK + "\n    " + BS_CANDIDATES + "\n" + BS_NONE + "    " + BS_MIN + "\n    " + BS_RET
 
 m = Mistake  # the table's rows: m(name, exercise, replacements, check, also=())
+PP_LOG = "log_probs = scores - peak - np.log(np.exp(scores - peak).sum(axis=-1, keepdims=True))"
 MISTAKES = [
     # steering_direction
     m("the direction reversed (negative minus positive)", "steering_direction",
@@ -86,6 +87,11 @@ MISTAKES = [
       {SD_POS: "pos = np.asarray(positive)", SD_NEG: "neg = np.asarray(negative)"},
       "test_steering_direction_edge_cases"),
     # add_direction
+    m("only the batch's first row steered", "add_direction", {AD_ADD: "steered[0, spot] = steered[0, spot] + push"},
+      "test_add_direction_adds_at_the_positions_given"),
+    m("a list direction multiplied as it is (a TypeError)", "add_direction",
+      {AD_PUSH: "push = (coefficient * direction).astype(steered.dtype)"},
+      "test_add_direction_adds_at_the_positions_given"),
     m("every position steered", "add_direction",
       {AD_LOOP + "\n        " + AD_ADD: "steered = steered + push"},
       "test_add_direction_adds_at_the_positions_given"),
@@ -128,6 +134,9 @@ MISTAKES = [
     m("a zero direction: NaN instead of ValueError", "ablate_direction", {AB_CHECK: ""},
       "test_ablate_direction_of_one_vector_and_a_zero_direction"),
     # perplexity
+    m("the log of a softmax, which underflows to 0 for a very unlikely token", "perplexity",
+      {PP_LOG: "log_probs = np.log(np.exp(scores - peak) / np.exp(scores - peak).sum(axis=-1, keepdims=True))"},
+      "test_perplexity_is_stable_for_large_logits"),
     m("no shift: the logits at t scoring token t", "perplexity",
       {PP_SCORES: "scores = np.asarray(logits, dtype=np.float64)", PP_WANTED: "wanted = np.asarray(token_ids)",
        PP_COUNTED: "counted = np.asarray(mask) == 1"},
@@ -177,6 +186,9 @@ MISTAKES = [
     m("one prompt: a NaN error instead of ValueError", "steering_effect",
       {SE_TWO: "if good.all() or not good.any():"}, "test_steering_effect_of_two_prompts_and_too_few"),
     # best_setting
+    m("ranked by the size of the effect", "best_setting",
+      {BS_CANDIDATES: "candidates = [(-abs(gain[i, j]), cost[i, j], i, j) for i, j in np.argwhere(ok)]"},
+      "test_best_setting_is_the_largest_effect_within_the_budget"),
     m("the budget ignored", "best_setting", {BS_OK: "ok = np.isfinite(gain) & np.isfinite(cost)"},
       "test_best_setting_is_the_largest_effect_within_the_budget"),
     m("strictly under the limit (<)", "best_setting", {BS_OK: BS_OK.replace("<=", "<")},

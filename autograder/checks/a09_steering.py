@@ -216,6 +216,9 @@ def _add_hints(hidden, direction, coefficient, positions):
          "ignores the coefficient: add coefficient * direction."),
         (lambda g, w: near(g, _vectors(_added_in_loops(hidden, direction, -coefficient, positions)), atol=1e-5),
          "Yours subtracts the direction: add coefficient * direction."),
+        (lambda g, w: near(g, _vectors(np.concatenate([_added_in_loops(hidden[:1], direction, coefficient, positions),
+                                                       hidden[1:]])), atol=1e-5),
+         "Yours steers only the first row of the batch: add the vector at the listed positions of every row."),
     ]
 
 
@@ -227,8 +230,10 @@ def test_add_direction_adds_at_the_positions_given(student):
         hidden = rng.normal(size=(batch, seq, d))
         direction = rng.normal(size=d)
         direction *= 2.5 / np.linalg.norm(direction)  # of length 2.5: a renormalised direction shows
-        what = f"add_direction(hidden ({batch}, {seq}, {d}), direction of length 2.5, {coefficient}, {positions})"
-        got = expect_array(call_unchanged(student, "add_direction", what, hidden, direction, coefficient, positions),
+        given = direction if d == D else direction.tolist()  # "array-like": a list must work too
+        kind = "direction" if d == D else "direction as a list"
+        what = f"add_direction(hidden ({batch}, {seq}, {d}), {kind} of length 2.5, {coefficient}, {positions})"
+        got = expect_array(call_unchanged(student, "add_direction", what, hidden, given, coefficient, positions),
                            what, shape=hidden.shape)
         _expect_positions(got, hidden, positions, what, 1e-9)
         expect_close(_vectors(got), _vectors(_added_in_loops(hidden, direction, coefficient, positions)),
@@ -465,13 +470,24 @@ def test_perplexity_is_stable_for_large_logits(student):
     mask = np.ones((2, 10), dtype=np.int64)
     large = logits + np.float32(1e4)  # a constant shift changes no probability
     what = "perplexity(logits + 1e4 (2, 10, 300), token_ids, mask of ones)"
+    own = _perplexity(student, "perplexity(logits (2, 10, 300), token_ids, mask of ones)", logits, token_ids, mask)
     got = _perplexity(student, what, large, token_ids, mask)
     unstable = ("A softmax through exp(logits) overflows at 1e4 (exp(710) is already inf in float64): subtract "
                 "each position's largest logit first, or use a log-softmax (torch.log_softmax, "
                 "scipy.special.logsumexp)")
-    expect_close(got, _torch_perplexity(large, token_ids, mask), f"{what}: adding a constant to every logit changes "
-                 "no probability, so the perplexity is that of the logits without it", rtol=1e-4, atol=0,
+    expect_close(got, own, f"{what}: adding a constant to every logit changes no probability, so the perplexity "
+                 "is yours of the same logits without it", rtol=1e-4, atol=0,
                  hints=[(lambda g, w: not np.isfinite(g), unstable)])
+    unlikely = np.zeros((1, 21, 300), dtype=np.float32)
+    ids = np.random.default_rng(104).integers(0, 300, size=(1, 21))
+    unlikely[0, 2, ids[0, 3]] = -800.0  # token 3 gets probability about e^-806, below float64's smallest number
+    what = "perplexity(logits (1, 21, 300) of zeros but -800 on token 3's, token_ids, mask of ones)"
+    got = _perplexity(student, what, unlikely, ids, np.ones((1, 21), dtype=np.int64))
+    expect_close(got, _torch_perplexity(unlikely, ids, np.ones((1, 21))), f"{what}: a very unlikely token has a "
+                 "large but finite negative log-probability (about 806 nats), so the perplexity is finite", rtol=1e-4,
+                 atol=0, hints=[(lambda g, w: not np.isfinite(g), "Yours takes the log of a softmax that underflows "
+                                 "to 0 for this token: compute log-probabilities directly, as logit minus the "
+                                 "log-sum-exp of the position's logits.")])
     sure = np.zeros((1, 6, 300), dtype=np.float32)
     ids = np.array([[5, 17, 17, 250, 3, 99]])
     sure[0, np.arange(5), ids[0, 1:]] = 1e4  # each next token has logit 1e4, the others 0
@@ -635,6 +651,8 @@ def _setting_hints(effects, perplexities, base_perplexity, budget):
          "the base perplexity: the limit is budget times base_perplexity."),
         (lambda g, w: g == best(base_perplexity=np.nanmin(perplexities)), "Yours measures the budget from the "
          "lowest perplexity of the grid: the limit is budget times base_perplexity, the plain model's."),
+        (lambda g, w: g == best(effects=np.abs(effects)), "Yours ranks the settings by the size of the effect: a "
+         "negative effect steers the other way, and the largest effect is the most positive one."),
     ]
 
 
@@ -654,6 +672,7 @@ def test_best_setting_is_the_largest_effect_within_the_budget(student):
     effects = rng.uniform(-0.1, 0.4, size=(6, 3))
     perplexities = 8.0 * (1 + rng.uniform(0, 1.2, size=(6, 3)) * np.linspace(0.2, 1, 6)[:, None])
     perplexities[effects.argmax() // 3, effects.argmax() % 3] = 20.0
+    effects[5, 0], perplexities[5, 0] = -0.6, 8.5  # within the budget, steering the other way, the largest in size
     cases.append((effects, perplexities, 8.0, 1.25))
     for effects, perplexities, base, budget in cases:
         want = _best_by_search(effects, perplexities, base, budget)
@@ -690,8 +709,9 @@ def test_best_setting_breaks_ties_and_may_find_none(student):
     what = "best_setting(effects with 0.5 at (0, 1), (1, 0), (1, 2), (2, 1), perplexities, 10.0, 1.3)"
     got = _setting(student, what, effects, perplexities, 10.0, 1.3)
     if got != (1, 2):
-        hint = (" Yours takes the first of the tied settings: among equal effects the lower perplexity wins."
-                if got == (0, 1) else "")
+        ties = {(0, 1): 12.5, (1, 0): 12.0, (2, 1): 10.5}
+        hint = (f" Yours picks a tie of perplexity {ties[got]}: among equal effects the lower perplexity wins, and "
+                "among equal perplexities the first in row-major order." if got in ties else "")
         raise AssertionError(f"ties go to the lower perplexity, then to the first in row-major order: expected {what} "
                              f"to be (1, 2) (perplexities 12.5, 12.0, 10.5, 10.5 for the four ties), got {got}.{hint}")
     what = "best_setting(effects, perplexities all above 1.3 * 10.0, 10.0, 1.3)"
