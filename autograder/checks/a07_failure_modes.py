@@ -502,11 +502,13 @@ def test_weat_sampled_p_value_is_seeded_and_close_to_exact(student):
     a, b = rng.normal(size=(6, 8)) + np.eye(8)[0], rng.normal(size=(6, 8)) - np.eye(8)[0]
     x, y = rng.normal(size=(8, 8)) + np.eye(8)[0] * 0.25, rng.normal(size=(8, 8))
     _, exact = _weat_oracle(x, y, a, b)  # 12,870 splits
-    _, p1 = _weat(student, x, y, a, b, 4000, 3)
-    _, p2 = _weat(student, x, y, a, b, 4000, 3)
-    if p1 != p2:
-        raise AssertionError(f"weat with the same seed twice: expected the same p-value, got {p1} and {p2} (draw the "
-                             "splits with np.random.default_rng(seed))")
+    # Four calls: two unseeded estimates of a p-value near 0.03 from 4000 splits agree about one time
+    # in 37, four of them about once in 36,000.
+    ps = [_weat(student, x, y, a, b, 4000, 3)[1] for _ in range(4)]
+    if len(set(ps)) > 1:
+        raise AssertionError(f"weat with the same seed four times: expected the same p-value each time, got "
+                             f"{', '.join(map(str, ps))} (draw the splits with np.random.default_rng(seed))")
+    p1 = ps[0]
     spread = 4 * math.sqrt(max(exact * (1 - exact), 1e-4) / 4000)
     expect_close(p1, exact, f"weat's p-value from 4000 random splits of 16 targets (12,870 splits in all): close "
                  f"to the exact {exact:.4f}, within four standard errors ({spread:.3f})", atol=spread,
