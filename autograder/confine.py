@@ -79,6 +79,51 @@ def kill_uid(uid: int) -> None:
         time.sleep(0.05)
 
 
+def _cgroup_parents(memory_bytes: int = 0) -> list[tuple[Path, dict, dict]]:
+    """The folders this process may make cgroups in (v2, or each v1 controller it is in), with the
+    limits a worker's cgroup gets there and the optional settings (only where delegated)."""
+    own = {}
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for c in controllers.split(",") if controllers else ["unified"]:
+                own[c] = path
+    except (OSError, ValueError):
+        return []
+    root = Path("/sys/fs/cgroup")
+    if (root / "cgroup.controllers").exists() and "unified" in own:  # v2
+        return [(root / own["unified"].lstrip("/"), {"memory.max": memory_bytes, "pids.max": MAX_PROCESSES},
+                 {"cpu.weight": 100})]
+    return [(root / controller / own[controller].lstrip("/"), limits, {})  # v1
+            for controller, limits in (("memory", {"memory.limit_in_bytes": memory_bytes}),
+                                       ("pids", {"pids.max": MAX_PROCESSES}), ("cpu", {"cpu.shares": 1024}))
+            if controller in own]
+
+
+def sweep_stale_cgroups() -> None:
+    """Remove the cgroups of gradings that were killed before they could: those whose uid no
+    grading holds (its lock is free). They are empty, since every process of a worker dies with
+    its grader."""
+    folder = _uid_lock_dir()
+    for parent, _, _ in _cgroup_parents():
+        try:
+            stale = [d for d in parent.glob("autograder-*") if d.name.split("-", 1)[1].isdigit()]
+        except OSError:
+            continue
+        for group in stale:
+            try:
+                fd = os.open(folder / group.name.split("-", 1)[1], os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                group.rmdir()
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+
 class CGroup:
     """A cgroup (v1 or v2, where this process may create one) capping memory and processes,
     and giving each worker an equal share of the CPU (a worker that starts many busy processes
@@ -86,28 +131,16 @@ class CGroup:
 
     def __init__(self, name: str, memory_bytes: int):
         self.dirs: list[Path] = []
-        own = {}
-        try:
-            for line in Path("/proc/self/cgroup").read_text().splitlines():
-                _, controllers, path = line.split(":", 2)
-                for c in controllers.split(",") if controllers else ["unified"]:
-                    own[c] = path
-        except (OSError, ValueError):
-            return
-        root = Path("/sys/fs/cgroup")
-        if (root / "cgroup.controllers").exists() and "unified" in own:  # v2
-            self._make(root / own["unified"].lstrip("/") / name,
-                       {"memory.max": memory_bytes, "pids.max": MAX_PROCESSES}, {"cpu.weight": 100})
-        else:  # v1
-            for controller, limits in (("memory", {"memory.limit_in_bytes": memory_bytes}),
-                                       ("pids", {"pids.max": MAX_PROCESSES}),
-                                       ("cpu", {"cpu.shares": 1024})):
-                if controller in own:
-                    self._make(root / controller / own[controller].lstrip("/") / name, limits)
+        for parent, limits, optional in _cgroup_parents(memory_bytes):
+            self._make(parent / name, limits, optional)
 
     def _make(self, folder: Path, limits: dict, optional: dict | None = None) -> None:
         try:
-            folder.mkdir()
+            try:
+                folder.mkdir()
+            except FileExistsError:  # left by a grading that was killed: its uid is ours now
+                folder.rmdir()
+                folder.mkdir()
             for key, value in limits.items():
                 (folder / key).write_text(str(value))
             self.dirs.append(folder)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -22,7 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.confine import MAX_PROCESSES, CGroup, allocate_uid, kill_uid, pids
+from autograder.confine import (
+    MAX_PROCESSES,
+    CGroup,
+    allocate_uid,
+    kill_uid,
+    pids,
+    sweep_stale_cgroups,
+)
 from autograder.refusal import reference_dir
 
 PRIVATE_TMP = "256m"
@@ -63,9 +71,15 @@ def _outermost(paths) -> list[Path]:
 PRIVATE = {Path("/tmp"): f"mode=1777,size={PRIVATE_TMP}", Path("/dev/shm"): "mode=1777,size=64m"}
 
 
+STAGE_BASES = ("/run", "/var/tmp", "/var/lib", "/opt", "/mnt")
+# A worker's scratch and staging folders carry the grader's pid, so that a later grading can tell
+# the ones whose grader was killed before it could remove them.
+LEFT_BEHIND = re.compile(r"autograder-(?:stage-)?(\d+)-[a-z0-9_]+")
+
+
 def _stage_base(hidden) -> str:
     """A root-writable folder outside every hidden one, for the namespace's staging mounts."""
-    for base in ("/run", "/var/tmp", "/var/lib", "/opt", "/mnt"):
+    for base in STAGE_BASES:
         path = Path(base)
         if path.is_dir() and os.access(path, os.W_OK) and not _under(path, hidden):
             return base
@@ -134,12 +148,46 @@ def best_level() -> str:
     return _BEST
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
+def sweep_left_behind(level: str) -> None:
+    """Remove what killed gradings left: the scratch and staging folders of graders that no
+    longer run and (as root) the cgroups of uids that no grading holds. Nothing of theirs runs
+    any more, since every process of a worker dies with its grader."""
+    for base in {tempfile.gettempdir(), *STAGE_BASES}:
+        try:
+            found = list(Path(base).glob("autograder-*"))
+        except OSError:
+            continue
+        for path in found:
+            match = LEFT_BEHIND.fullmatch(path.name)
+            if match and int(match[1]) != os.getpid() and not _running(int(match[1])):
+                shutil.rmtree(path, ignore_errors=True)
+    if level != "off":
+        sweep_stale_cgroups()
+
+
+_SWEPT = False
+
+
 class Sandbox:
     """One worker's scratch folder, uid, cgroup and command line at a given level."""
 
     def __init__(self, level: str, memory_bytes: int, hide=()):
+        global _SWEPT
+        if not _SWEPT:  # once per grader
+            _SWEPT = True
+            sweep_left_behind(level)
         self.level = level
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-"))
         self._stages: list[Path] = []
         self.token = f"{os.getpid()}-{time.monotonic_ns()}"
         system = [Path(p) for p in ("/usr", "/bin", "/lib", "/etc", "/sbin", "/dev", "/proc")]
@@ -180,7 +228,7 @@ class Sandbox:
         needed, hidden = _needed_paths(), self._hidden()
         cache = shared_cache(self.hide)
         readable = [*needed, cache] if cache is not None else needed
-        stage = Path(tempfile.mkdtemp(prefix="autograder-stage-", dir=_stage_base(hidden)))
+        stage = Path(tempfile.mkdtemp(prefix=f"autograder-stage-{os.getpid()}-", dir=_stage_base(hidden)))
         self._stages.append(stage)
         lines = ["set -e"]
         for i, path in enumerate(readable):  # keep a handle on what the worker needs, then hide

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import release
+from autograder import confine, release, sandbox
 from autograder.grade import grade
 from autograder.limits import Limits
 from tests.helpers import MODES, ROOT, by_exercise, checks_module, namespace, score, solution_path
@@ -185,12 +185,33 @@ def test_nothing_outlives_a_killed_grader(tmp_path, mode):
         time.sleep(4)  # the worker is now in the looping cell
         family = _descendants(grader.pid)
         assert any(_running(p) for p in family)
+        workers = [p for p in family if b"autograder.worker" in _cmdline(p)]
+        found = [_home_and_uid(p) for p in workers]  # the worker itself runs as a uid of its own when sealed
+        scratch, uid = max(found, key=lambda f: f[1] is not None)
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()
     time.sleep(5)
     alive = [p for p in family if _running(p)]
     assert not alive, f"processes of the killed grading still run: {[(p, _cmdline(p)[:80]) for p in alive]}"
+    # What the killed grader could not remove, the next grading does.
+    assert scratch.name.startswith(f"autograder-{grader.pid}-") and scratch.is_dir(), scratch
+    groups = [parent / f"autograder-{uid}" for parent, _, _ in confine._cgroup_parents()] if uid else []
+    stages = [p for base in sandbox.STAGE_BASES for p in Path(base).glob(f"autograder-stage-{grader.pid}-*")]
+    assert (mode == "off") == (uid is None), (mode, uid)
+    assert (mode == "off" or any(g.is_dir() for g in groups)) and (mode != "strict" or stages), (groups, stages)
+    sandbox.sweep_left_behind(mode)
+    left = [p for p in (scratch, *groups, *stages) if p.exists()]
+    assert not left, f"the next grading left the killed one's folders and cgroups: {left}"
+
+
+def _home_and_uid(worker: int) -> tuple[Path, int | None]:
+    """A worker's scratch folder (its HOME) and its uid (None when it runs as the grader's own)."""
+    env = dict(item.split(b"=", 1) for item in Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+               if b"=" in item)
+    uid = int(next(line for line in Path(f"/proc/{worker}/status").read_text().splitlines()
+                   if line.startswith("Uid:")).split()[1])
+    return Path(env[b"HOME"].decode()), (uid if uid != os.getuid() else None)
 
 
 def _cmdline(pid: int) -> bytes:
