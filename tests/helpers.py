@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder import nbfile
@@ -273,3 +274,21 @@ class ChapterTests:
     def test_not_implemented_reaches_the_report(self, odd: OddReturn):
         learner = {**exercise_namespace(self.assignment), **dict.fromkeys(odd.fakes, not_implemented)}
         assert_not_implemented_reported(self.assignment, odd.check, learner)
+
+
+def uncached_embeddings(monkeypatch, warm_up, page_embeddings, fill: float = 0.0) -> set:
+    """The (texts, max_tokens) a page embeds that `warm_up` does not: data.embed is replaced by a
+    recorder returning constant vectors, `warm_up` runs, then the page's embedding calls do."""
+    from latentlab import data
+
+    calls = []
+
+    def record(texts, max_tokens=256, batch_size=32):
+        calls.append((tuple(texts), max_tokens))
+        return np.full((len(texts), 384), fill, dtype=np.float32)
+
+    monkeypatch.setattr(data, "embed", record)
+    warm_up()
+    warmed, calls[:] = set(calls), []
+    page_embeddings()
+    return set(calls) - warmed

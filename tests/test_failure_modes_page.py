@@ -10,6 +10,7 @@ from scipy.stats import spearmanr
 
 from latentlab import data, failures
 from latentlab.reference import failure_modes as ref
+from tests.helpers import uncached_embeddings
 
 PAGE = "book/07_failure_modes"
 N_WORDS = 50_000
@@ -154,17 +155,8 @@ def page_embeddings():
 
 
 def test_warm_up_embeds_what_the_page_embeds(monkeypatch):
-    calls = []
-
-    def record(texts, max_tokens=256, batch_size=32):
-        calls.append((tuple(texts), max_tokens))
-        return np.ones((len(texts), 384), dtype=np.float32)
-
-    monkeypatch.setattr(data, "embed", record)
-    failures.warm_up()
-    warmed, calls[:] = set(calls), []
-    page_embeddings()
-    missing = set(calls) - warmed
+    """warm_up asks data.embed for the same (texts, max_tokens) as the page: none fewer."""
+    missing = uncached_embeddings(monkeypatch, failures.warm_up, page_embeddings, fill=1.0)
     assert not missing, f"warm_up leaves {len(missing)} embedding(s) of the page uncached"
     text = open(f"{PAGE}.md", encoding="utf-8").read()
     assert "failures.pair_cosines(all_pairs)" in text and "search.dense_scores(collection)" in text

@@ -7,6 +7,7 @@ import pytest
 
 from latentlab import data, search
 from latentlab.reference import retrieval as ref
+from tests.helpers import uncached_embeddings
 
 PAGE = "book/06_retrieval"
 
@@ -119,15 +120,5 @@ def page_embeddings():
 
 def test_warm_up_embeds_what_the_page_embeds(monkeypatch):
     """warm_up asks data.embed for the same (texts, max_tokens) as the page: none fewer."""
-    calls = []
-
-    def record(texts, max_tokens=256, batch_size=32):
-        calls.append((tuple(texts), max_tokens))
-        return np.zeros((len(texts), 384), dtype=np.float32)
-
-    monkeypatch.setattr(data, "embed", record)
-    search.warm_up()
-    warmed, calls[:] = set(calls), []
-    page_embeddings()
-    missing = set(calls) - warmed
+    missing = uncached_embeddings(monkeypatch, search.warm_up, page_embeddings, fill=0.0)
     assert not missing, f"warm_up leaves {len(missing)} embedding(s) of the page uncached"

@@ -117,11 +117,15 @@ def _abtt(student, x, d):
 def _abtt_hints(x, d):
     _, _, vt = np.linalg.svd(x, full_matrices=False)
     raw = x - x @ vt[:d].T @ vt[:d]
+    _, _, vc = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
     return [(lambda g, w: near(g, raw - raw.mean(axis=0), atol=1e-9), "Yours takes the principal directions of "
              "the uncentred rows and removes the mean afterwards: centre first, then find the directions of "
              "the centred rows."),
-            (lambda g, w: near(g, raw, atol=1e-9), "Yours never removes the mean."),
-            (lambda g, w: near(g, x - x @ vt[:d].T @ vt[:d], atol=1e-9), "Yours never removes the mean."),
+            (lambda g, w: near(g, raw, atol=1e-9), "Yours never removes the mean: the directions are those of "
+             "the uncentred rows, and the rows stay uncentred."),
+            (lambda g, w: near(g, x - x @ vc[:d].T @ vc[:d], atol=1e-9), "Yours finds the directions of the "
+             "centred rows but removes them from the uncentred ones: the result is the centred rows minus their "
+             "projection."),
             (lambda g, w: near(g - g.mean(axis=0), w, atol=1e-9), "Your rows differ from the right ones by a "
              "constant vector: the result is centred, its column means 0."),
             (lambda g, w: near(g, _abtt_oracle(x, d - 1), atol=1e-9) or near(g, _abtt_oracle(x, d + 1), atol=1e-9),
