@@ -30,6 +30,27 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize(argument, getattr(metafunc.cls, table), ids=str)
 
 
+UNGROUPED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, pytest-xdist keeps an xdist_group on one worker by a suffix it adds
+    to each test's id. With a pytest whose ids it cannot change (9.2.0), a group is silently split:
+    each worker would then build the book, both at once and into the same folder. Such a test
+    fails instead, saying why."""
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+                item.stash[UNGROUPED] = True
+
+
+def pytest_runtest_setup(item):
+    if item.stash.get(UNGROUPED, False):
+        pytest.fail(f"pytest-xdist did not keep this test's xdist_group on one worker under pytest "
+                    f"{pytest.__version__}: install the pytest that requirements.txt pins", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def built_book():
     """The whole book, built strictly once per session, into _build/html. Every test that uses it
