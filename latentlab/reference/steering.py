@@ -96,12 +96,12 @@ def steering_effect(steered, base, positive):
 def best_setting(effects, perplexities, base_perplexity, budget):
     """The (layer index, coefficient index) of the largest effect among settings whose perplexity
     is at most `budget` times `base_perplexity`; ties go to the lower perplexity, then to the first
-    in row-major order. NaN entries never qualify. None when no setting is within the budget."""
+    in row-major order. NaN or infinite entries never qualify. None when no setting is within the budget."""
     effects = np.asarray(effects, dtype=np.float64)
     perplexities = np.asarray(perplexities, dtype=np.float64)
     if effects.shape != perplexities.shape or effects.ndim != 2:
         raise ValueError(f"two 2-D arrays of one shape needed, got {effects.shape} and {perplexities.shape}")
-    allowed = (perplexities <= budget * base_perplexity) & ~np.isnan(effects) & ~np.isnan(perplexities)
+    allowed = (perplexities <= budget * base_perplexity) & np.isfinite(effects) & np.isfinite(perplexities)
     if not allowed.any():
         return None
     best = None
