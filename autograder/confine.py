@@ -28,20 +28,26 @@ def _uid_lock_dir() -> Path:
     return folder
 
 
+def _lock_uid(uid: int) -> int | None:
+    """The fd of `uid`'s lock file, locked; None when another grading holds it."""
+    fd = os.open(_uid_lock_dir() / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def allocate_uid() -> tuple[int, int]:
     """A uid no other grading on this machine holds (under a lock file), and the lock's fd."""
-    folder = _uid_lock_dir()
     start = (os.getpid() * 7919 + time.monotonic_ns()) % UID_SPAN
     for i in range(UID_SPAN):
         uid = UID_BASE + (start + i) % UID_SPAN
-        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        kill_uid(uid)  # anything a crashed grading left behind under this uid
-        return uid, fd
+        fd = _lock_uid(uid)
+        if fd is not None:
+            kill_uid(uid)  # anything a crashed grading left behind under this uid
+            return uid, fd
     raise RuntimeError("no free uid for a grading worker")
 
 
@@ -104,7 +110,6 @@ def sweep_stale_cgroups() -> None:
     """Remove the cgroups of gradings that were killed before they could: those whose uid no
     grading holds (its lock is free). They are empty, since every process of a worker dies with
     its grader."""
-    folder = _uid_lock_dir()
     for parent, _, _ in _cgroup_parents():
         try:
             stale = [d for d in parent.glob("autograder-*") if d.name.split("-", 1)[1].isdigit()]
@@ -112,11 +117,12 @@ def sweep_stale_cgroups() -> None:
             continue
         for group in stale:
             try:
-                fd = os.open(folder / group.name.split("-", 1)[1], os.O_CREAT | os.O_RDWR, 0o600)
+                fd = _lock_uid(int(group.name.split("-", 1)[1]))
             except OSError:
                 continue
+            if fd is None:  # a running grading's
+                continue
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 group.rmdir()
             except OSError:
                 pass

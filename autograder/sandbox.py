@@ -28,6 +28,7 @@ from autograder.confine import (
     CGroup,
     allocate_uid,
     kill_uid,
+    live_uid_of,
     pids,
     sweep_stale_cgroups,
 )
@@ -148,16 +149,6 @@ def best_level() -> str:
     return _BEST
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        pass
-    return True
-
-
 def sweep_left_behind(level: str) -> None:
     """Remove what killed gradings left: the scratch and staging folders of graders that no
     longer run and (as root) the cgroups of uids that no grading holds. Nothing of theirs runs
@@ -169,7 +160,7 @@ def sweep_left_behind(level: str) -> None:
             continue
         for path in found:
             match = LEFT_BEHIND.fullmatch(path.name)
-            if match and int(match[1]) != os.getpid() and not _running(int(match[1])):
+            if match and int(match[1]) != os.getpid() and live_uid_of(int(match[1])) is None:
                 shutil.rmtree(path, ignore_errors=True)
     if level != "off":
         sweep_stale_cgroups()

@@ -3,9 +3,9 @@
 Hidden state L is the residual stream after decoder block L (state 0 is the token embeddings), as
 in `model(..., output_hidden_states=True).hidden_states[L]`. An edit at state L >= 1 is a forward
 hook on block L - 1 that rewrites the block's output (`hidden_states` records that output before
-the hook runs, so it never shows an edit: the next block receives the edited state). Every generation is greedy, so a run is a
-function of the prompts and the edits alone; `torch.set_num_threads(1)` keeps pages fast when two
-run at once on two cores.
+the hook runs, so it never shows an edit: the next block receives the edited state). Every
+generation is greedy, so a run is a function of the prompts and the edits alone;
+`torch.set_num_threads(1)` keeps pages fast when two run at once on two cores.
 """
 
 from __future__ import annotations

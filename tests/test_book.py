@@ -25,21 +25,11 @@ HTML = ROOT / "_build" / "html"
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 
 
-# Failures of a kernel to start, which say nothing about a page. They were seen once in a full
-# run, with the other test worker busy grading; the pages that did execute are in the cache.
-KERNEL_START = ("Kernel didn't respond", "Kernel died before replying")
-
-
 def build(source: Path, out: Path) -> subprocess.CompletedProcess:
-    """A strict build; tried once more, from the execution cache, when only a kernel failed to start."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", LATENTLAB_BOOK_BUILD="1",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    argv = [JB, "build", str(source), "--path-output", str(out), *STRICT]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1500)
-    if proc.returncode != 0 and any(m in proc.stdout + proc.stderr for m in KERNEL_START):
-        print("a kernel did not start; building once more:", file=sys.stderr)
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1500)
-    return proc
+    return subprocess.run([JB, "build", str(source), "--path-output", str(out), *STRICT],
+                          capture_output=True, text=True, env=env, timeout=1500)
 
 
 def pages() -> list[str]:

@@ -188,6 +188,12 @@ def test_nothing_outlives_a_killed_grader(tmp_path, mode):
         workers = [p for p in family if b"autograder.worker" in _cmdline(p)]
         found = [_home_and_uid(p) for p in workers]  # the worker itself runs as a uid of its own when sealed
         scratch, uid = max(found, key=lambda f: f[1] is not None)
+        # what the grading has made, seen while it runs (once it is killed, any grading may sweep it)
+        assert scratch.name.startswith(f"autograder-{grader.pid}-") and scratch.is_dir(), scratch
+        groups = [parent / f"autograder-{uid}" for parent, _, _ in confine._cgroup_parents()] if uid else []
+        stages = [p for base in sandbox.STAGE_BASES for p in Path(base).glob(f"autograder-stage-{grader.pid}-*")]
+        assert (mode == "off") == (uid is None), (mode, uid)
+        assert (mode == "off" or any(g.is_dir() for g in groups)) and (mode != "strict" or stages), (groups, stages)
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()
@@ -195,11 +201,6 @@ def test_nothing_outlives_a_killed_grader(tmp_path, mode):
     alive = [p for p in family if _running(p)]
     assert not alive, f"processes of the killed grading still run: {[(p, _cmdline(p)[:80]) for p in alive]}"
     # What the killed grader could not remove, the next grading does.
-    assert scratch.name.startswith(f"autograder-{grader.pid}-") and scratch.is_dir(), scratch
-    groups = [parent / f"autograder-{uid}" for parent, _, _ in confine._cgroup_parents()] if uid else []
-    stages = [p for base in sandbox.STAGE_BASES for p in Path(base).glob(f"autograder-stage-{grader.pid}-*")]
-    assert (mode == "off") == (uid is None), (mode, uid)
-    assert (mode == "off" or any(g.is_dir() for g in groups)) and (mode != "strict" or stages), (groups, stages)
     sandbox.sweep_left_behind(mode)
     left = [p for p in (scratch, *groups, *stages) if p.exists()]
     assert not left, f"the next grading left the killed one's folders and cgroups: {left}"
